@@ -1,0 +1,46 @@
+# The one entry point: `make venv | run | test | lint | fmt | bench | clean`.
+# CI (.ci/run) calls `make lint` and `make test` on a fresh clone.
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv run test lint fmt bench clean
+
+venv: $(STAMP)
+
+# Reinstall only when pyproject.toml changes (or the venv is missing).
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/claims evaluate examples/claim.json --ruleset rulesets/cn-health --format text
+	@for d in examples/claims; do \
+		if [ -d "$$d" ]; then \
+			$(BIN)/claims evaluate-dir "$$d" --ruleset rulesets/cn-health || exit $$?; \
+		fi; \
+	done
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy engine audit
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

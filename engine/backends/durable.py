@@ -1,0 +1,169 @@
+"""The ``durable`` backend: the IR compiled to a durable-rules (Rete) ruleset.
+
+durable-rules' known defects and how this wrapper contains them:
+
+- It segfaults when two threads use one host: one host per process, every call under a lock.
+- Live sessions per ruleset are capped (1,024): each evaluation uses a fresh session id and
+  deletes its state in ``finally``, so sessions never accumulate.
+- ``post`` fires only one rule: we only ever ``assert_facts``; a catch-all rule makes sure
+  no fact is "unhandled" (which would raise).
+- Errors inside actions are swallowed into the session state: we read the state back and
+  raise a BackendError if it carries an ``exception``.
+- It coerces types silently (numbers are doubles): facts are exactly encoded first
+  (``engine.backends.encoding``) and everything it cannot compare exactly is hoisted
+  (``engine.backends.durable_lowering``).
+- A ruleset name can be registered once per host: each ruleset version (content hash)
+  registers under its own name.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from typing import Any
+
+from durable import engine as durable_engine
+
+from engine.backends.base import Matches
+from engine.backends.durable_lowering import Lowering
+from engine.backends.encoding import encode
+from engine.errors import BackendError, EvaluationError
+from engine.expression.native import Compiled, lookup
+from engine.program import Facts, Program
+
+_CATCH_ALL = "__seen"
+
+
+class _Host(durable_engine.Host):  # type: ignore[misc]
+    """A host whose actions are bound by name and that starts no timer threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def get_action(self, action_name: str) -> Any:
+        if action_name == _CATCH_ALL:
+            return _ignore
+        return _recorder(action_name)
+
+    def _run(self) -> None:  # no background dispatch thread
+        return None
+
+
+def _ignore(c: Any) -> None:
+    return None
+
+
+def _recorder(rule_id: str) -> Any:
+    def record(c: Any) -> None:
+        hits = c.s.hits or []
+        c.s.hits = [*hits, f"{rule_id}|{c.m.lid}"]
+
+    return record
+
+
+@dataclass
+class _Scoped:
+    hoisted: list[tuple[str, Compiled]]
+    paths: set[tuple[str, ...]]
+
+
+@dataclass
+class _Compiled:
+    name: str
+    claim: _Scoped
+    line: _Scoped
+
+
+class DurableBackend:
+    name = "durable"
+
+    def __init__(self) -> None:
+        self.version = package_version("durable-rules")
+        self._host = _Host()
+        self._lock = threading.Lock()
+        self._compiled: dict[int, _Compiled] = {}
+        self._sessions = itertools.count(1)
+
+    def prepare(self, program: Program) -> _Compiled:
+        key = id(program)
+        with self._lock:
+            if key not in self._compiled:
+                self._compiled[key] = self._register(program)
+            return self._compiled[key]
+
+    def _register(self, program: Program) -> _Compiled:
+        ident = program.ir.identity
+        name = f"{ident.id}_{ident.content_hash[7:23]}_{len(self._compiled)}"
+        definition: dict[str, Any] = {_CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}],
+                                                   "run": _CATCH_ALL}}
+        scoped = {"claim": _Scoped([], set()), "line": _Scoped([], set())}
+        for compiled in program.rules:
+            rule = compiled.rule
+            lowered = Lowering(f"h{len(definition)}_").lower(rule.condition.node)
+            target = scoped[rule.scope]
+            target.paths |= lowered.paths
+            target.hoisted.extend((k, program.compiler.compile(n)) for k, n in lowered.hoisted)
+            kind = "l" if rule.scope == "line" else "c"
+            definition[rule.id] = {"all": [{"m": {"$and": [{"k": kind}, lowered.condition]}}],
+                                   "run": rule.id}
+        self._host.register_rulesets(copy.deepcopy({name: definition}))
+        return _Compiled(name, scoped["claim"], scoped["line"])
+
+    def match(self, program: Program, facts: Facts, lines: list[Facts]) -> Matches:
+        compiled = self.prepare(program)
+        batch = [_fact(compiled.claim, facts, "c", 0)]
+        batch.extend(_fact(compiled.line, f, "l", f["line"]["line_id"]) for f in lines)
+        hits = self._run(compiled.name, batch)
+        out: Matches = {}
+        for rule in program.rules:
+            ids = [f["line"]["line_id"] for f in lines] if rule.rule.scope == "line" else [None]
+            for line_id in ids:
+                out[(rule.rule.id, line_id)] = f"{rule.rule.id}|{line_id or 0}" in hits
+        return out
+
+    def _run(self, name: str, batch: list[dict[str, Any]]) -> set[str]:
+        with self._lock:
+            sid = f"e{next(self._sessions)}"
+            for i, fact in enumerate(batch):
+                fact["sid"], fact["id"] = sid, f"{sid}.{i}"
+            try:
+                self._host.assert_facts(name, batch)
+                state = self._host.get_state(name, sid)
+            except Exception as exc:  # durable raises plain Exceptions with C error codes
+                raise BackendError("durable", f"rule evaluation failed: {exc}") from exc
+            finally:
+                self._delete(name, sid)
+        if state.get("exception"):
+            raise BackendError("durable", f"an action failed: {state['exception']}")
+        return set(state.get("hits") or [])
+
+    def _delete(self, name: str, sid: str) -> None:
+        try:
+            self._host.delete_state(name, sid)
+        except Exception:  # noqa: S110 - nothing to delete when no fact was accepted
+            pass
+
+
+def _fact(scoped: _Scoped, facts: Facts, kind: str, line_id: int) -> dict[str, Any]:
+    fact: dict[str, Any] = {"k": kind, "lid": line_id}
+    for parts in scoped.paths:
+        _put(fact, parts, encode(lookup(facts, parts)))
+    for key, fn in scoped.hoisted:
+        try:
+            value = fn(facts, None)
+        except EvaluationError:
+            raise
+        if value is not None:
+            fact[key] = encode(value)
+    return fact
+
+
+def _put(target: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
+    if value is None:
+        return
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value

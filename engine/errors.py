@@ -1,0 +1,136 @@
+"""Typed errors of the engine.
+
+Hierarchy (every class carries structured fields, never just a string)::
+
+    EngineError
+    ├── ClaimValidationError      invalid claim JSON; ``problems`` lists every (path, reason)
+    ├── RulesetError              a ruleset failed to load/compile; ``diagnostics`` lists all
+    ├── TimelineError             a claim's event timeline is inconsistent (index + reason)
+    ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
+    └── BackendError              a backend misbehaved (e.g. durable-rules swallowed an action error)
+
+A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
+lists every problem with its location so the user can fix all of them in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value in a claim: JSON path such as ``items[1].amount`` and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class ClaimValidationError(EngineError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"invalid claim ({len(problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A compiler/linter finding with a stable code and a precise location."""
+
+    severity: Severity
+    code: str
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    suggestion: str = ""
+    rule_id: str = ""
+
+    @property
+    def location(self) -> str:
+        if not self.file:
+            return "<ruleset>"
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity} {self.code}: {self.message}"
+        if self.suggestion:
+            text += f" ({self.suggestion})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "suggestion": self.suggestion,
+            "rule_id": self.rule_id,
+        }
+
+
+class RulesetError(EngineError):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        errors = [d for d in diagnostics if d.severity == "error"]
+        lines = "\n".join(f"  {d}" for d in errors)
+        super().__init__(f"ruleset has {len(errors)} error(s):\n{lines}")
+
+
+class TimelineError(EngineError):
+    def __init__(self, index: int, reason: str) -> None:
+        self.index = index
+        self.reason = reason
+        super().__init__(f"events[{index}]: {reason}")
+
+
+class EvaluationError(EngineError):
+    def __init__(self, reason: str, *, rule_id: str = "", path: str = "") -> None:
+        self.reason = reason
+        self.rule_id = rule_id
+        self.path = path
+        where = f"rule {rule_id}: " if rule_id else ""
+        super().__init__(f"{where}{reason}")
+
+
+class BackendError(EngineError):
+    def __init__(self, backend: str, reason: str) -> None:
+        self.backend = backend
+        self.reason = reason
+        super().__init__(f"backend {backend}: {reason}")
+
+
+@dataclass
+class DiagnosticBag:
+    """Collects diagnostics so the compiler can report all of them at once."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+
+    def error(self, code: str, message: str, **where: object) -> None:
+        self.items.append(Diagnostic("error", code, message, **where))  # type: ignore[arg-type]
+
+    def warning(self, code: str, message: str, **where: object) -> None:
+        self.items.append(Diagnostic("warning", code, message, **where))  # type: ignore[arg-type]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            raise RulesetError(list(self.items))

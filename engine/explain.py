@@ -1,0 +1,50 @@
+"""Fill explanation templates for members: ``{fact.path}`` or ``{fact.path:format}``.
+
+Formats: ``money`` (``1,234.50元`` / ``CNY 1,234.50``), ``percent`` (``80%``), ``date``
+(``2025年6月12日`` / ``12 June 2025``), ``number``, ``text``. Without a format the value's
+kind decides: decimals are money, dates are dates, lists are joined. A missing value shows as
+``—`` rather than breaking the sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from engine.expression.native import lookup
+from engine.money import format_date, format_money
+from engine.ruleset.compiler import PLACEHOLDER
+
+MISSING = "—"
+
+
+def render(template: str, facts: Any, lang: str, currency: str = "CNY") -> str:
+    def fill(match: Any) -> str:
+        value = lookup(facts, tuple(match.group(1).split(".")))
+        return format_value(value, match.group(2) or "", lang, currency)
+
+    return PLACEHOLDER.sub(fill, template)
+
+
+def format_value(value: Any, fmt: str, lang: str, currency: str = "CNY") -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, list):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(format_value(v, fmt, lang, currency) for v in value) or MISSING
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if fmt == "percent" and isinstance(value, int | Decimal):
+        return f"{(Decimal(value) * 100).normalize():f}%"
+    if isinstance(value, dt.datetime):
+        return format_date(value.date(), lang) + value.strftime(" %H:%M")
+    if isinstance(value, dt.date):
+        return format_date(value, lang)
+    if isinstance(value, Decimal) and fmt in ("", "money"):
+        return format_money(value, lang, currency)
+    if isinstance(value, int) and fmt == "money":
+        return format_money(Decimal(value), lang, currency)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)

@@ -1,0 +1,238 @@
+"""Compile a ruleset folder: YAML (with positions) → checked, typed IR.
+
+Every stage collects diagnostics and keeps going, so an author sees all problems of a
+ruleset in one run (like zen/GoRules and Regal). Only when no error was found is the IR
+returned; otherwise :class:`RulesetError` carries every diagnostic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from engine.claim import Claim, Item
+from engine.errors import DiagnosticBag, RulesetError
+from engine.expression.nodes import BoolOp, Compare, Literal, Node
+from engine.expression.nodes import Path as FactPath
+from engine.expression.types import DATE, DATETIME, Scope, T, list_of, model_type
+from engine.ruleset.benefit_compile import compile_steps
+from engine.ruleset.context import CompileContext
+from engine.ruleset.ir import Derive, Expr, Rule, RulesetIdentity, RulesetIR, Table
+from engine.ruleset.schema import DERIVE, INCLUDED, RULE, TOP
+from engine.ruleset.source import SourceFile, node_where, read_ruleset
+from engine.ruleset.tables import compile_table, table_type
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)(?::(\w+))?\}")
+FORMATS = ("money", "percent", "date", "number", "text")
+# The date a rule's effective window is checked against, by scope.
+EFFECTIVE_DATE = {"claim": ("incident", "onset_date"), "line": ("line", "service_date")}
+
+
+def base_scope() -> tuple[T, T]:
+    """Fact types every ruleset starts from: the claim, ``as_of`` and ``today``."""
+    facts = model_type(Claim).with_field("as_of", DATETIME).with_field("today", DATE)
+    return facts, model_type(Item)
+
+
+def compile_ruleset(root: Path | str, *, revision: str = "", display: str | None = None,
+                    ) -> RulesetIR:
+    """Load, validate and type-check a ruleset folder. Raises RulesetError with all problems."""
+    ir, bag = compile_with_diagnostics(root, revision=revision, display=display)
+    if ir is None:
+        raise RulesetError(bag.items)
+    return ir
+
+
+def compile_with_diagnostics(root: Path | str, *, revision: str = "",
+                             display: str | None = None) -> tuple[RulesetIR | None, DiagnosticBag]:
+    root = Path(root)
+    ctx = CompileContext(DiagnosticBag())
+    source = read_ruleset(root, ctx.bag, display if display is not None else str(root))
+    if not source.files:
+        return None, ctx.bag
+    ir = _Compiler(ctx).run(source.files, source.content_hash, revision)
+    if ctx.bag.has_errors:
+        return None, ctx.bag
+    return ir, ctx.bag
+
+
+class _Compiler:
+    def __init__(self, ctx: CompileContext) -> None:
+        self.ctx = ctx
+        self.facts, self.line = base_scope()
+        self.tables: dict[str, T] = {}
+
+    def scope(self, with_line: bool) -> Scope:
+        facts = self.facts.with_field("line", self.line) if with_line else self.facts
+        return Scope(facts, [], self.tables)
+
+    def run(self, files: list[SourceFile], content_hash: str, revision: str) -> RulesetIR | None:
+        main = files[0]
+        self.ctx.file = main.path
+        if not self.ctx.check_keys(main.data, TOP, "ruleset", node_where(main.path, main.data)):
+            return None
+        sections = self._sections(files)
+        tables = self._tables(sections["tables"])
+        derives = self._derives(sections["derive"])
+        rules = self._rules(sections["rules"], str(main.data.get("hit_policy", "collect")))
+        steps = compile_steps(self.ctx, sections["benefit"], self.scope(True))
+        data = main.data
+        identity = RulesetIdentity(str(data.get("ruleset", "")), str(data.get("version", "")),
+                                   content_hash, revision)
+        self._check_timezone(data)
+        return RulesetIR(identity, str(data.get("title", "")), str(data.get("jurisdiction", "")),
+                         str(data.get("timezone", "UTC")), str(data.get("hit_policy", "collect")),
+                         tuple(derives), tuple(tables), tuple(rules), tuple(steps),
+                         self.facts, self.line,
+                         {"sla": sections["sla"], "files": [f.path for f in files]})
+
+    def _check_timezone(self, data: Any) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(data.get("timezone", "UTC")))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.ctx.bag.error("E-SCHEMA", f"unknown time zone '{data.get('timezone')}'",
+                               **self.ctx.at(data, "timezone").kw(),
+                               suggestion="use an IANA name such as Asia/Shanghai")
+
+    def _sections(self, files: list[SourceFile]) -> dict[str, list[tuple[str, Any, int, Any]]]:
+        """Each section's entries as (file, entry, index, containing list), in include order."""
+        out: dict[str, list[tuple[str, Any, int, Any]]] = {k: [] for k in INCLUDED}
+        for number, f in enumerate(files):
+            if number > 0:
+                self.ctx.file = f.path
+                if not self.ctx.check_keys(f.data, INCLUDED, "included file",
+                                           node_where(f.path, f.data)):
+                    continue
+            for key in INCLUDED:
+                entries = f.data.get(key) or []
+                if not isinstance(entries, list):
+                    continue
+                out[key].extend((f.path, e, i, entries) for i, e in enumerate(entries))
+        return out
+
+    def _tables(self, entries: list[tuple[str, Any, int, Any]]) -> list[Table]:
+        tables: list[Table] = []
+        for file, data, index, container in entries:
+            self.ctx.file = file
+            table = compile_table(self.ctx, data, index, self.scope(True), container)
+            if table is None:
+                continue
+            if table.id in self.tables:
+                self._duplicate("table", table.id, data, "id")
+                continue
+            self.tables[table.id] = table_type(table)
+            tables.append(table)
+        return tables
+
+    def _derives(self, entries: list[tuple[str, Any, int, Any]]) -> list[Derive]:
+        out: list[Derive] = []
+        for file, data, index, container in entries:
+            self.ctx.file = file
+            what = f"derived fact #{index + 1}"
+            if not self.ctx.check_keys(data, DERIVE, what, self.ctx.at(container, index)):
+                continue
+            if "name" not in data or "expr" not in data:
+                continue
+            name, scope = str(data["name"]), str(data.get("scope", "claim"))
+            taken = self.line if scope == "line" else self.facts
+            if taken.field(name) is not None:
+                self._duplicate("fact", name, data, "name")
+                continue
+            expr = self.ctx.expression(data, "expr", self.scope(scope == "line"))
+            if expr is None:
+                continue
+            self._add_fact(name, scope, expr.type)
+            out.append(Derive(name, scope, expr, str(data.get("description", ""))))
+        return out
+
+    def _add_fact(self, name: str, scope: str, t: T) -> None:
+        if scope == "line":
+            self.line = self.line.with_field(name, t)
+            self.facts = self.facts.with_field("items", list_of(self.line))
+        else:
+            self.facts = self.facts.with_field(name, t)
+
+    def _rules(self, entries: list[tuple[str, Any, int, Any]], hit_policy: str) -> list[Rule]:
+        rules: list[Rule] = []
+        seen: set[str] = set()
+        for order, (file, data, index, container) in enumerate(entries):
+            self.ctx.file = file
+            rule = self._rule(data, order, self.ctx.at(container, index))
+            if rule is None:
+                continue
+            if rule.id in seen:
+                self._duplicate("rule", rule.id, data, "id")
+                continue
+            seen.add(rule.id)
+            rules.append(rule)
+        return rules
+
+    def _rule(self, data: Any, order: int, where: Any) -> Rule | None:
+        label = f"rule '{data.get('id')}'" if isinstance(data, dict) else "rule"
+        if not self.ctx.check_keys(data, RULE, label, where):
+            return None
+        scope = str(data.get("scope", "claim"))
+        when = self.ctx.expression(data, "when", self.scope(scope == "line"), want="bool") \
+            if "when" in data else None
+        explain = self.ctx.explanation(data, label) if "explain" in data else None
+        if explain is not None:
+            self._placeholders(data["explain"], scope == "line", label)
+        if when is None or explain is None or not all(k in data for k in
+                                                      ("id", "outcome", "reason_code")):
+            return None
+        start, end = _date(data.get("effective_from")), _date(data.get("effective_to"))
+        basis = tuple(str(b) for b in data.get("legal_basis") or [])
+        if not basis:
+            self.ctx.bag.error("E-LEGAL", f"{label} has no legal_basis", **where.kw(),
+                               suggestion="cite the law or policy clause the rule applies")
+        codes = tuple((str(k), str(v)) for k, v in (data.get("codes") or {}).items())
+        return Rule(str(data["id"]), str(data.get("title", "")), when,
+                    _with_window(when, scope, start, end), str(data["outcome"]),
+                    str(data["reason_code"]), scope, int(data.get("priority", 0)), order, basis,
+                    explain, start, end, codes, where)
+
+    def _placeholders(self, explain: Any, with_line: bool, label: str) -> None:
+        from engine.expression.checker import Checker
+
+        scope = self.scope(with_line)
+        for lang in ("zh", "en"):
+            text = str(explain.get(lang, ""))
+            for match in PLACEHOLDER.finditer(text):
+                where = self.ctx.at(explain, lang)
+                path = FactPath(tuple(match.group(1).split(".")))
+                checker = Checker(scope)
+                checker.check(path)
+                for issue in checker.issues:
+                    if issue.code == "E-NULLABLE":
+                        continue  # a missing value renders as "—"
+                    self.ctx.bag.error("E-PLACEHOLDER", f"{label} {lang} explanation: "
+                                       f"{issue.message}", **where.kw(),
+                                       suggestion=issue.suggestion)
+                if match.group(2) and match.group(2) not in FORMATS:
+                    self.ctx.bag.error("E-PLACEHOLDER", f"unknown format '{match.group(2)}'",
+                                       **where.kw(), suggestion=f"one of {', '.join(FORMATS)}")
+
+    def _duplicate(self, what: str, name: str, data: Any, key: str) -> None:
+        self.ctx.bag.error("E-DUP", f"duplicate {what} '{name}'", **self.ctx.at(data, key).kw(),
+                           suggestion=f"{what} names must be unique in a ruleset")
+
+
+def _date(value: Any) -> dt.date | None:
+    return value if isinstance(value, dt.date) else None
+
+
+def _with_window(when: Expr, scope: str, start: dt.date | None, end: dt.date | None) -> Expr:
+    """Fold the effective-date window into the condition both backends evaluate."""
+    if start is None and end is None:
+        return when
+    path = FactPath(EFFECTIVE_DATE[scope], col=0)
+    parts: list[Node] = []
+    if start is not None:
+        parts.append(Compare(">=", path, Literal(start)))
+    if end is not None:
+        parts.append(Compare("<=", path, Literal(end)))
+    return Expr(when.source, BoolOp("and", (*parts, when.node)), when.type, when.where)

@@ -1,0 +1,97 @@
+"""Shared state of one compile: diagnostics, current file, and the structural checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import DiagnosticBag
+from engine.expression.checker import Checker
+from engine.expression.nodes import Node
+from engine.expression.parser import ExpressionSyntaxError, parse_expression
+from engine.expression.types import Scope, T, TypeIssue, suggest
+from engine.ruleset.ir import Expr, Explanation
+from engine.ruleset.schema import EXPLAIN, Key, kind_ok
+from engine.ruleset.source import Where, expression_where, key_where, node_where, value_where
+
+
+@dataclass
+class CompileContext:
+    bag: DiagnosticBag = field(default_factory=DiagnosticBag)
+    file: str = ""
+
+    def at(self, container: Any, key: Any) -> Where:
+        return value_where(self.file, container, key)
+
+    def check_keys(self, data: Any, spec: dict[str, Key], what: str, where: Where) -> bool:
+        """Structural check of one mapping; returns False if it is not a mapping at all."""
+        if not isinstance(data, dict):
+            self.bag.error("E-SCHEMA", f"{what} must be a mapping of keys to values", **where.kw())
+            return False
+        for key in data:
+            if key not in spec:
+                hint = suggest(str(key), list(spec)) or f"allowed keys: {', '.join(spec)}"
+                self.bag.error("E-SCHEMA", f"unknown key '{key}' in {what}",
+                               **key_where(self.file, data, key).kw(), suggestion=hint)
+        for key, rule in spec.items():
+            if key not in data:
+                if rule.required:
+                    self.bag.error("E-SCHEMA", f"{what} is missing required key '{key}'",
+                                   **where.kw(), suggestion=rule.doc)
+                continue
+            self._check_value(data, key, rule, what)
+        return True
+
+    def _check_value(self, data: Any, key: str, rule: Key, what: str) -> None:
+        value = data[key]
+        where = self.at(data, key)
+        if not kind_ok(rule.kind, value):
+            self.bag.error("E-SCHEMA", f"'{key}' in {what} must be a {rule.kind}",
+                           **where.kw(), suggestion=rule.doc)
+        elif rule.enum and str(value) not in rule.enum:
+            self.bag.error("E-SCHEMA", f"'{key}' must be one of {', '.join(rule.enum)}, "
+                           f"not '{value}'", **where.kw(),
+                           suggestion=suggest(str(value), list(rule.enum)))
+        elif rule.kind == "date" and not isinstance(value, dt.date):
+            self.bag.error("E-SCHEMA", f"'{key}' must be a date (YYYY-MM-DD)", **where.kw())
+
+    def expression(self, data: Any, key: str, scope: Scope, *, want: str = "") -> Expr | None:
+        """Parse and type-check ``data[key]``; report problems at their exact column."""
+        text = str(data[key])
+        start = expression_where(self.file, data, key)
+        try:
+            node: Node = parse_expression(text)
+        except ExpressionSyntaxError as exc:
+            self.bag.error("E-EXPR", exc.message, **start.shift(exc.col).kw(),
+                           suggestion=exc.suggestion)
+            return None
+        checker = Checker(scope)
+        if want == "bool":
+            checker.expect_bool(node)
+            result_type = T("bool")
+        else:
+            result_type = checker.check(node)
+            if want and result_type.kind not in (want, "any"):
+                checker.issues.append(TypeIssue(f"'{key}' must be a {want}, not {result_type}", 0))
+        for issue in checker.issues:
+            self.bag.error(issue.code, issue.message, **start.shift(issue.col).kw(),
+                           suggestion=issue.suggestion)
+        if checker.issues:
+            return None
+        return Expr(text, node, result_type, start)
+
+    def explanation(self, data: Any, what: str) -> Explanation | None:
+        where = self.at(data, "explain") if "explain" in data else node_where(self.file, data)
+        explain = data.get("explain")
+        if not self.check_keys(explain, EXPLAIN, f"{what} explain", where):
+            return None
+        for lang in ("zh", "en"):
+            if lang in explain and not str(explain[lang]).strip():
+                self.bag.error("E-EXPLAIN", f"{what} has an empty '{lang}' explanation",
+                               **self.at(explain, lang).kw(),
+                               suggestion="write a sentence a member understands")
+        if "zh" not in explain or "en" not in explain:
+            return None
+        return Explanation(str(explain["zh"]), str(explain["en"]))
+

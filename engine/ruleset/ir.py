@@ -1,0 +1,147 @@
+"""Typed intermediate representation of a compiled ruleset.
+
+The IR is what both backends compile from; it holds parsed, type-checked expressions and
+no YAML. Every element remembers where it was written (for runtime errors and the linter).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.expression.nodes import Node
+from engine.expression.types import T
+from engine.ruleset.source import Where
+
+OUTCOMES = ("approve", "partial", "deny", "pend", "refer")
+# Precedence when several rules hit (higher wins); see engine.decision.
+OUTCOME_RANK = {"approve": 0, "partial": 1, "pend": 2, "refer": 3, "deny": 4}
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed, checked expression with its source text, type and position."""
+
+    source: str
+    node: Node
+    type: T
+    where: Where
+
+
+@dataclass(frozen=True)
+class Explanation:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Derive:
+    name: str
+    scope: str  # claim | line
+    expr: Expr
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    when: Expr  # the author's condition
+    condition: Expr  # ``when`` and the effective-date window: what backends evaluate
+    outcome: str
+    reason_code: str
+    scope: str  # claim | line
+    priority: int
+    order: int  # position in the files, the tie-breaker after priority
+    legal_basis: tuple[str, ...]
+    explain: Explanation
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    codes: tuple[tuple[str, str], ...] = ()  # external code systems: (system, code)
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class CellTest:
+    """One unary test of a decision-table cell: ``op`` against ``value`` (``any`` matches all)."""
+
+    op: str  # any | == | != | < | <= | > | >= | in | range
+    value: Any = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    text: str = "-"
+
+
+@dataclass(frozen=True)
+class TableRow:
+    tests: tuple[CellTest, ...]
+    outputs: tuple[Any, ...]
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class TableInput:
+    name: str
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    hit_policy: str  # unique | first | collect
+    inputs: tuple[TableInput, ...]
+    outputs: tuple[tuple[str, T], ...]
+    rows: tuple[TableRow, ...]
+    default: tuple[Any, ...] | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class StepReason:
+    code: str
+    outcome: str
+    legal_basis: tuple[str, ...]
+    explain: Explanation
+
+
+@dataclass(frozen=True)
+class BenefitStep:
+    id: str
+    kind: str  # eligible | deductible | coinsurance | limit
+    expr: Expr  # eligible: amount; deductible/limit: remaining; coinsurance: plan share rate
+    per: str = "claim"  # limit/deductible accumulate across the claim's lines, or reset per line
+    reason: StepReason | None = None
+    title: str = ""
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class RulesetIdentity:
+    id: str
+    version: str
+    content_hash: str
+    revision: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "content_hash": self.content_hash,
+                "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class RulesetIR:
+    identity: RulesetIdentity
+    title: str
+    jurisdiction: str
+    timezone: str
+    hit_policy: str  # collect | first
+    derives: tuple[Derive, ...]
+    tables: tuple[Table, ...]
+    rules: tuple[Rule, ...]
+    benefit: tuple[BenefitStep, ...]
+    facts_type: T  # claim facts + derived facts, for placeholders and tooling
+    line_type: T
+    extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (sla...)
+
+    def rules_in_order(self) -> list[Rule]:
+        return sorted(self.rules, key=lambda r: (-r.priority, r.order))

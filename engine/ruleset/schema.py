@@ -1,0 +1,119 @@
+"""The shape of ruleset YAML: allowed keys, required keys and value kinds per section.
+
+One declarative table drives three things: the compiler's structural checks (with "did you
+mean" for unknown keys), the JSON Schema editors use, and the README's reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.ruleset.ir import OUTCOMES
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # str | int | date | expr | list | map | bool | number | any
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    doc: str = ""
+
+
+EXPLAIN = {
+    "zh": Key("str", True, doc="Chinese text for the member; {fact.path} placeholders"),
+    "en": Key("str", True, doc="English text for the member; {fact.path} placeholders"),
+}
+
+TOP = {
+    "ruleset": Key("str", True, doc="ruleset id, e.g. cn-health"),
+    "version": Key("str", True, doc="version of this ruleset, e.g. 1.4.0"),
+    "title": Key("str", doc="human title"),
+    "description": Key("str"),
+    "jurisdiction": Key("str", True, doc="CN, US ..."),
+    "timezone": Key("str", True, doc="IANA zone in which dates and deadlines are counted"),
+    "hit_policy": Key("str", enum=("collect", "first"),
+                      doc="collect: every matching rule applies; first: only the first by priority"),
+    "include": Key("list", doc="other YAML files of this folder holding more sections"),
+    "derive": Key("list", doc="derived facts computed once per claim (or per line)"),
+    "tables": Key("list", doc="decision tables"),
+    "rules": Key("list", doc="compliance rules"),
+    "benefit": Key("list", doc="cost-sharing steps, applied per line in order"),
+    "sla": Key("list", doc="SLA clock nodes"),
+}
+
+INCLUDED = {k: TOP[k] for k in ("derive", "tables", "rules", "benefit", "sla")}
+
+DERIVE = {
+    "name": Key("str", True, doc="fact name; line-scope facts are read as line.<name>"),
+    "expr": Key("expr", True),
+    "scope": Key("str", enum=("claim", "line")),
+    "description": Key("str"),
+}
+
+RULE = {
+    "id": Key("str", True, doc="stable rule id, snake_case"),
+    "title": Key("str", True),
+    "description": Key("str"),
+    "when": Key("expr", True, doc="condition under which the rule applies"),
+    "outcome": Key("str", True, enum=OUTCOMES),
+    "reason_code": Key("str", True, doc="our reason code, e.g. ELIG-INACTIVE"),
+    "codes": Key("map", doc="the same reason in other code systems: {hcx: ..., carc: ...}"),
+    "scope": Key("str", enum=("claim", "line")),
+    "priority": Key("int", doc="higher is considered first (default 0)"),
+    "effective_from": Key("date", doc="first loss/service date the rule applies to"),
+    "effective_to": Key("date", doc="last loss/service date the rule applies to"),
+    "legal_basis": Key("list", True, doc="citations, e.g. 'PRC Insurance Law art. 22'"),
+    "explain": Key("map", True),
+}
+
+TABLE = {
+    "id": Key("str", True),
+    "description": Key("str"),
+    "hit_policy": Key("str", True, enum=("unique", "first", "collect")),
+    "inputs": Key("list", True),
+    "outputs": Key("list", True),
+    "rows": Key("list", True),
+    "default": Key("map", doc="outputs when no row matches"),
+}
+
+TABLE_INPUT = {"name": Key("str", True), "expr": Key("expr", True)}
+TABLE_OUTPUT = {"name": Key("str", True), "type": Key("str", True, enum=("number", "string", "bool"))}
+TABLE_ROW = {"when": Key("map"), "then": Key("map", True), "note": Key("str")}
+
+STEP_KINDS = {"eligible": "amount", "deductible": "remaining", "coinsurance": "rate",
+              "limit": "remaining"}
+STEP = {
+    "id": Key("str", True),
+    "title": Key("str"),
+    "kind": Key("str", True, enum=tuple(STEP_KINDS)),
+    "amount": Key("expr", doc="eligible: the eligible amount of a line"),
+    "remaining": Key("expr", doc="deductible/limit: amount left at the start of the claim"),
+    "rate": Key("expr", doc="coinsurance: share the plan pays, 0..1"),
+    "per": Key("str", enum=("claim", "line"),
+               doc="limit/deductible: shared by the claim's lines (claim) or per line"),
+    "reason": Key("map", doc="reason given when this step reduces what is paid"),
+}
+
+STEP_REASON = {
+    "code": Key("str", True),
+    "outcome": Key("str", True, enum=OUTCOMES),
+    "legal_basis": Key("list", True),
+    "explain": Key("map", True),
+    "codes": Key("map"),
+}
+
+KIND_CHECK: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "list": (list,), "map": (dict,), "bool": (bool,),
+    "number": (int, float), "expr": (str,),
+}
+
+
+def kind_ok(kind: str, value: Any) -> bool:
+    if kind in ("any", "date"):
+        return True
+    if kind in ("int", "number") and isinstance(value, bool):
+        return False
+    if kind == "str" and isinstance(value, int | float) and not isinstance(value, bool):
+        return True  # version: 1.0 is fine as text
+    return isinstance(value, KIND_CHECK[kind])
