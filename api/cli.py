@@ -1,0 +1,222 @@
+"""The ``claims`` command line: the rule author's and operator's entry point.
+
+Exit status: 0 with a result; 2 with a clear message on stderr for anything the user can
+fix (invalid claim JSON, invalid ruleset, bad flag values). Never a traceback for those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from engine.backends import available_backends
+from engine.claim import load_claim
+from engine.decision import canonical_json
+from engine.errors import ClaimValidationError, EngineError, RulesetError
+from engine.evaluate import evaluate, load_program
+from engine.program import Program
+
+USER_ERROR = 2
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(USER_ERROR)
+
+
+def git_revision(path: Path) -> str:
+    """The commit that last touched ``path`` (plus ``-dirty`` if it has local edits)."""
+    try:
+        rev = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], cwd=path,
+                             capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=path,
+                               capture_output=True, text=True, check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{rev}-dirty" if rev and dirty.strip() else rev
+
+
+def parse_as_of(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of: '{value}' is not an ISO 8601 date-time (e.g. 2025-07-01T09:00:00+08:00)")
+    if parsed.tzinfo is None:
+        fail(f"--as-of: '{value}' needs a UTC offset, e.g. {value}+08:00")
+    return parsed
+
+
+def load_ruleset(path: str) -> Program:
+    root = Path(path)
+    if not root.is_dir():
+        fail(f"--ruleset: '{path}' is not a ruleset folder (it must contain ruleset.yaml)")
+    try:
+        return load_program(root, revision=git_revision(root), display=path.rstrip("/"))
+    except RulesetError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        fail(f"ruleset {path} has errors; nothing was evaluated")
+
+
+def read_claim(path: str) -> Any:
+    try:
+        text = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
+    except OSError as exc:
+        fail(f"cannot read claim file {path}: {exc.strerror}")
+    try:
+        return load_claim(text)
+    except ClaimValidationError as exc:
+        fail(f"{path}: {exc}")
+
+
+def run_evaluate(program: Program, claim: Any, as_of: dt.datetime, backend: str | None,
+                 ) -> dict[str, Any]:
+    try:
+        return evaluate(program, claim, as_of=as_of, backend=backend)
+    except EngineError as exc:
+        fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Claims rules engine: evaluate claims against YAML rulesets and manage rulesets."""
+
+
+BACKEND = click.option("--backend", type=click.Choice(["durable", "native"]), default=None,
+                       help=f"rule backend (default: {available_backends()[0]})")
+
+
+@main.command("evaluate")
+@click.argument("claim_file", metavar="CLAIM.json")
+@click.option("--ruleset", "ruleset", required=True, help="ruleset folder, e.g. rulesets/cn-health")
+@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
+@BACKEND
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+def evaluate_command(claim_file: str, ruleset: str, as_of: str | None, backend: str | None,
+                     fmt: str) -> None:
+    """Evaluate one claim and print its decision."""
+    program = load_ruleset(ruleset)
+    claim = read_claim(claim_file)
+    decision = run_evaluate(program, claim, parse_as_of(as_of), _backend(backend))
+    click.echo(canonical_json(decision) if fmt == "json" else render_text(decision))
+
+
+@main.command("evaluate-dir")
+@click.argument("folder")
+@click.option("--ruleset", "ruleset", required=True)
+@click.option("--as-of", "as_of", default=None)
+@BACKEND
+def evaluate_dir_command(folder: str, ruleset: str, as_of: str | None,
+                         backend: str | None) -> None:
+    """Evaluate every *.json claim in a folder and print one summary line each."""
+    program = load_ruleset(ruleset)
+    when = parse_as_of(as_of)
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        fail(f"no *.json claims in {folder}")
+    for path in files:
+        decision = run_evaluate(program, read_claim(str(path)), when, _backend(backend))
+        codes = ",".join(r["code"] for r in decision["reasons"]) or "-"
+        click.echo(f"{decision['claim_id']:<22} {decision['outcome']:<8} "
+                   f"payable {decision['amounts']['payable']:>12}  {codes}")
+
+
+def _backend(name: str | None) -> str | None:
+    if name is not None and name not in available_backends():
+        fail(f"--backend {name} is not available here (available: "
+             f"{', '.join(available_backends())})")
+    return name
+
+
+def render_text(d: dict[str, Any]) -> str:
+    a = d["amounts"]
+    out = [f"Claim {d['claim_id']}: {d['outcome'].upper()}"
+           f"{' (automated)' if d['automated'] else ''}",
+           f"  submitted {a['submitted']}  eligible {a['eligible']}  deductible {a['deductible']}"
+           f"  member share {a['copay']}  payable {a['payable']} {d['currency']}"]
+    for line in d["lines"]:
+        codes = ", ".join(line["reason_codes"]) or "-"
+        out.append(f"  line {line['line_id']}: {line['outcome']:<8} submitted {line['submitted']:>10}"
+                   f"  payable {line['payable']:>10}  {codes}")
+    for r in d["reasons"]:
+        where = f" (line {r['line_id']})" if r["line_id"] is not None else ""
+        out.append(f"  - [{r['code']}] {r['rule_id']}{where}: {r['explanation']['en']}")
+        out.append(f"    {r['explanation']['zh']}")
+        out.append(f"    basis: {'; '.join(r['legal_basis'])}")
+    for n in d["notices"]:
+        out.append(f"  * {n['en']}  {n['zh']}")
+    rs = d["ruleset"]
+    out.append(f"  ruleset {rs['id']} {rs['version']} {rs['content_hash'][:19]}  "
+               f"as of {d['as_of']}  backend {d['engine']['backend']}")
+    return "\n".join(out)
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Rule authors' tools: compile checks and ruleset tests."""
+
+
+@rules_group.command("test")
+@click.argument("paths", nargs=-1, required=True)
+@BACKEND
+def rules_test_command(paths: tuple[str, ...], backend: str | None) -> None:
+    """Run the YAML test cases beside each ruleset (tests/*.yaml)."""
+    failures = 0
+    for root in _ruleset_dirs(paths):
+        program = load_ruleset(str(root))
+        from engine.ruleset_tests import run_ruleset_tests
+
+        report = run_ruleset_tests(program, root, backend=_backend(backend))
+        for line in report.lines():
+            click.echo(line)
+        failures += report.failed
+    sys.exit(1 if failures else 0)
+
+
+@rules_group.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules_check_command(paths: tuple[str, ...], fmt: str) -> None:
+    """Compile rulesets and print every diagnostic (file:line:col)."""
+    from engine.ruleset.compiler import compile_with_diagnostics
+
+    found: list[dict[str, Any]] = []
+    errors = 0
+    for root in _ruleset_dirs(paths):
+        _, bag = compile_with_diagnostics(root, display=str(root))
+        found.extend(d.to_dict() for d in bag.items)
+        errors += sum(1 for d in bag.items if d.severity == "error")
+        if fmt == "text":
+            for d in bag.items:
+                click.echo(str(d))
+    if fmt == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    elif not errors:
+        click.echo(f"ok: {len(_ruleset_dirs(paths))} ruleset(s) compiled without errors")
+    sys.exit(1 if errors else 0)
+
+
+def _ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
+    """Ruleset folders named directly or found one level below (``claims rules test rulesets``)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / "ruleset.yaml").is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
+        else:
+            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
+    return out
+
+
+if __name__ == "__main__":
+    main()
