@@ -33,10 +33,22 @@ def fail(message: str) -> NoReturn:
 def git_revision(path: Path) -> str:
     """The commit that last touched ``path`` (plus ``-dirty`` if it has local edits)."""
     try:
-        rev = subprocess.run(["git", "log", "-1", "--format=%H", "--", "."], cwd=path,
-                             capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=path,
-                               capture_output=True, text=True, check=True, timeout=10).stdout
+        rev = subprocess.run(
+            ["git", "log", "-1", "--format=%H", "--", "."],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{rev}-dirty" if rev and dirty.strip() else rev
@@ -77,8 +89,12 @@ def read_claim(path: str) -> Any:
         fail(f"{path}: {exc}")
 
 
-def run_evaluate(program: Program, claim: Any, as_of: dt.datetime, backend: str | None,
-                 ) -> dict[str, Any]:
+def run_evaluate(
+    program: Program,
+    claim: Any,
+    as_of: dt.datetime,
+    backend: str | None,
+) -> dict[str, Any]:
     try:
         return evaluate(program, claim, as_of=as_of, backend=backend)
     except EngineError as exc:
@@ -90,8 +106,12 @@ def main() -> None:
     """Claims rules engine: evaluate claims against YAML rulesets and manage rulesets."""
 
 
-BACKEND = click.option("--backend", type=click.Choice(["durable", "native"]), default=None,
-                       help=f"rule backend (default: {available_backends()[0]})")
+BACKEND = click.option(
+    "--backend",
+    type=click.Choice(["durable", "native"]),
+    default=None,
+    help=f"rule backend (default: {available_backends()[0]})",
+)
 
 
 @main.command("evaluate")
@@ -100,8 +120,9 @@ BACKEND = click.option("--backend", type=click.Choice(["durable", "native"]), de
 @click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
 @BACKEND
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
-def evaluate_command(claim_file: str, ruleset: str, as_of: str | None, backend: str | None,
-                     fmt: str) -> None:
+def evaluate_command(
+    claim_file: str, ruleset: str, as_of: str | None, backend: str | None, fmt: str
+) -> None:
     """Evaluate one claim and print its decision."""
     program = load_ruleset(ruleset)
     claim = read_claim(claim_file)
@@ -114,8 +135,7 @@ def evaluate_command(claim_file: str, ruleset: str, as_of: str | None, backend: 
 @click.option("--ruleset", "ruleset", required=True)
 @click.option("--as-of", "as_of", default=None)
 @BACKEND
-def evaluate_dir_command(folder: str, ruleset: str, as_of: str | None,
-                         backend: str | None) -> None:
+def evaluate_dir_command(folder: str, ruleset: str, as_of: str | None, backend: str | None) -> None:
     """Evaluate every *.json claim in a folder and print one summary line each."""
     program = load_ruleset(ruleset)
     when = parse_as_of(as_of)
@@ -125,27 +145,33 @@ def evaluate_dir_command(folder: str, ruleset: str, as_of: str | None,
     for path in files:
         decision = run_evaluate(program, read_claim(str(path)), when, _backend(backend))
         codes = ",".join(r["code"] for r in decision["reasons"]) or "-"
-        click.echo(f"{decision['claim_id']:<22} {decision['outcome']:<8} "
-                   f"payable {decision['amounts']['payable']:>12}  {codes}")
+        click.echo(
+            f"{decision['claim_id']:<22} {decision['outcome']:<8} "
+            f"payable {decision['amounts']['payable']:>12}  {codes}"
+        )
 
 
 def _backend(name: str | None) -> str | None:
     if name is not None and name not in available_backends():
-        fail(f"--backend {name} is not available here (available: "
-             f"{', '.join(available_backends())})")
+        fail(
+            f"--backend {name} is not available here (available: {', '.join(available_backends())})"
+        )
     return name
 
 
 def render_text(d: dict[str, Any]) -> str:
     a = d["amounts"]
-    out = [f"Claim {d['claim_id']}: {d['outcome'].upper()}"
-           f"{' (automated)' if d['automated'] else ''}",
-           f"  submitted {a['submitted']}  eligible {a['eligible']}  deductible {a['deductible']}"
-           f"  member share {a['copay']}  payable {a['payable']} {d['currency']}"]
+    out = [
+        f"Claim {d['claim_id']}: {d['outcome'].upper()}{' (automated)' if d['automated'] else ''}",
+        f"  submitted {a['submitted']}  eligible {a['eligible']}  deductible {a['deductible']}"
+        f"  member share {a['copay']}  payable {a['payable']} {d['currency']}",
+    ]
     for line in d["lines"]:
         codes = ", ".join(line["reason_codes"]) or "-"
-        out.append(f"  line {line['line_id']}: {line['outcome']:<8} submitted {line['submitted']:>10}"
-                   f"  payable {line['payable']:>10}  {codes}")
+        out.append(
+            f"  line {line['line_id']}: {line['outcome']:<8} submitted {line['submitted']:>10}"
+            f"  payable {line['payable']:>10}  {codes}"
+        )
     for r in d["reasons"]:
         where = f" (line {r['line_id']})" if r["line_id"] is not None else ""
         out.append(f"  - [{r['code']}] {r['rule_id']}{where}: {r['explanation']['en']}")
@@ -154,8 +180,10 @@ def render_text(d: dict[str, Any]) -> str:
     for n in d["notices"]:
         out.append(f"  * {n['en']}  {n['zh']}")
     rs = d["ruleset"]
-    out.append(f"  ruleset {rs['id']} {rs['version']} {rs['content_hash'][:19]}  "
-               f"as of {d['as_of']}  backend {d['engine']['backend']}")
+    out.append(
+        f"  ruleset {rs['id']} {rs['version']} {rs['content_hash'][:19]}  "
+        f"as of {d['as_of']}  backend {d['engine']['backend']}"
+    )
     return "\n".join(out)
 
 

@@ -41,8 +41,10 @@ class LineAmounts:
     payable: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str]:
-        return {k: f"{getattr(self, k):.2f}"
-                for k in ("submitted", "eligible", "deductible", "copay", "payable")}
+        return {
+            k: f"{getattr(self, k):.2f}"
+            for k in ("submitted", "eligible", "deductible", "copay", "payable")
+        }
 
 
 @dataclass
@@ -59,8 +61,9 @@ class Adjudication:
     balances: dict[str, Decimal] = field(default_factory=dict)  # remaining after this claim
 
 
-def adjudicate(steps: list[tuple[BenefitStep, Compiled]], lines: list[Facts],
-               denied: set[int]) -> Adjudication:
+def adjudicate(
+    steps: list[tuple[BenefitStep, Compiled]], lines: list[Facts], denied: set[int]
+) -> Adjudication:
     result = Adjudication([])
     accumulators: dict[str, Decimal] = {}
     for target in sorted(lines, key=lambda f: f["line"]["line_id"]):
@@ -69,8 +72,12 @@ def adjudicate(steps: list[tuple[BenefitStep, Compiled]], lines: list[Facts],
         result.lines.append(amounts)
         if amounts.line_id in denied:
             continue
-        cap = max(ZERO, amounts.submitted - money(line["social_insurance_paid"])
-                  - money(line["other_insurance_paid"]))
+        cap = max(
+            ZERO,
+            amounts.submitted
+            - money(line["social_insurance_paid"])
+            - money(line["other_insurance_paid"]),
+        )
         amounts.eligible = cap
         amounts.payable = cap
         for step, fn in steps:
@@ -88,8 +95,15 @@ def _value(step: BenefitStep, fn: Compiled, target: Facts) -> Decimal:
     return Decimal(value)
 
 
-def _apply(step: BenefitStep, fn: Compiled, target: Facts, amounts: LineAmounts, cap: Decimal,
-           accumulators: dict[str, Decimal], result: Adjudication) -> None:
+def _apply(
+    step: BenefitStep,
+    fn: Compiled,
+    target: Facts,
+    amounts: LineAmounts,
+    cap: Decimal,
+    accumulators: dict[str, Decimal],
+    result: Adjudication,
+) -> None:
     if step.kind == "eligible":
         amounts.eligible = min(cap, max(ZERO, money(_value(step, fn, target))))
         amounts.deductible, amounts.copay, amounts.payable = ZERO, ZERO, amounts.eligible
@@ -97,8 +111,9 @@ def _apply(step: BenefitStep, fn: Compiled, target: Facts, amounts: LineAmounts,
     if step.kind == "coinsurance":
         rate = _value(step, fn, target)
         if not ZERO <= rate <= 1:
-            raise EvaluationError(f"coinsurance rate {rate} is not between 0 and 1",
-                                  rule_id=step.id)
+            raise EvaluationError(
+                f"coinsurance rate {rate} is not between 0 and 1", rule_id=step.id
+            )
         paid = money(amounts.payable * rate)
         amounts.copay += amounts.payable - paid
         amounts.payable = paid
@@ -114,14 +129,19 @@ def _apply(step: BenefitStep, fn: Compiled, target: Facts, amounts: LineAmounts,
     if over > 0:
         amounts.copay += over
         amounts.payable = remaining
-        result.hits.append(StepHit(step, amounts.line_id,
-                                   {"limit_remaining": f"{remaining:.2f}",
-                                    "over_limit": f"{over:.2f}"}))
+        result.hits.append(
+            StepHit(
+                step,
+                amounts.line_id,
+                {"limit_remaining": f"{remaining:.2f}", "over_limit": f"{over:.2f}"},
+            )
+        )
     _consume(step, accumulators, remaining - amounts.payable)
 
 
-def _remaining(step: BenefitStep, fn: Compiled, target: Facts,
-               accumulators: dict[str, Decimal]) -> Decimal:
+def _remaining(
+    step: BenefitStep, fn: Compiled, target: Facts, accumulators: dict[str, Decimal]
+) -> Decimal:
     if step.per == "claim" and step.id in accumulators:
         return accumulators[step.id]
     return max(ZERO, money(_value(step, fn, target)))

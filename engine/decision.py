@@ -29,7 +29,7 @@ ADVERSE = ("deny", "partial")
 HUMAN_REVIEW = Explanation(
     zh="本结果由系统依据规则自动作出，您有权要求人工说明并复核。",
     en="This result was made automatically by our rules; you may ask for a person to explain "
-       "it and review it.",
+    "it and review it.",
 )
 HUMAN_REVIEW_BASIS = ("PIPL art. 24",)
 
@@ -47,8 +47,9 @@ class Applied:
     codes: tuple[tuple[str, str], ...] = ()
 
 
-def applied_rules(program: Program, matches: Matches, facts: Facts,
-                  lines: list[Facts]) -> tuple[list[dict[str, Any]], list[Applied]]:
+def applied_rules(
+    program: Program, matches: Matches, facts: Facts, lines: list[Facts]
+) -> tuple[list[dict[str, Any]], list[Applied]]:
     """The trace of every evaluation and the rules that apply under the hit policy."""
     trace: list[dict[str, Any]] = []
     applied: list[Applied] = []
@@ -60,21 +61,38 @@ def applied_rules(program: Program, matches: Matches, facts: Facts,
         for line_id in ids:
             target = facts if line_id is None else by_line[line_id]
             matched = matches[(rule.id, line_id)]
-            trace.append({"rule_id": rule.id, "line_id": line_id, "matched": matched,
-                          "facts": trace_values(compiled.trace_keys, target)})
+            trace.append(
+                {
+                    "rule_id": rule.id,
+                    "line_id": line_id,
+                    "matched": matched,
+                    "facts": trace_values(compiled.trace_keys, target),
+                }
+            )
             slot = line_id if rule.scope == "line" else None
-            if not matched or (program.ir.hit_policy == "first" and
-                               (rule.scope, slot) in taken):  # type: ignore[comparison-overlap]
+            if not matched or (program.ir.hit_policy == "first" and (rule.scope, slot) in taken):  # type: ignore[comparison-overlap]
                 continue
             taken.add((rule.scope, slot))  # type: ignore[arg-type]
-            applied.append(Applied(rule.id, rule.reason_code, rule.outcome, rule.scope, line_id,
-                                   rule.legal_basis, rule.explain, target, rule.codes))
+            applied.append(
+                Applied(
+                    rule.id,
+                    rule.reason_code,
+                    rule.outcome,
+                    rule.scope,
+                    line_id,
+                    rule.legal_basis,
+                    rule.explain,
+                    target,
+                    rule.codes,
+                )
+            )
     return trace, applied
 
 
 def claim_outcome(applied: list[Applied], adjudication: Adjudication, denied: set[int]) -> str:
-    claim_level = [a.outcome for a in applied if a.scope == "claim" or a.outcome in
-                   ("refer", "pend")]
+    claim_level = [
+        a.outcome for a in applied if a.scope == "claim" or a.outcome in ("refer", "pend")
+    ]
     claim_level += [h.step.reason.outcome for h in adjudication.hits if h.step.reason]
     top = max(claim_level, key=OUTCOME_RANK.__getitem__, default="approve")
     if top in ("deny", "refer", "pend"):
@@ -89,11 +107,17 @@ def claim_outcome(applied: list[Applied], adjudication: Adjudication, denied: se
 
 def reason_entry(a: Applied, currency: str) -> dict[str, Any]:
     return {
-        "rule_id": a.rule_id, "code": a.code, "outcome": a.outcome, "scope": a.scope,
-        "line_id": a.line_id, "legal_basis": list(a.legal_basis),
+        "rule_id": a.rule_id,
+        "code": a.code,
+        "outcome": a.outcome,
+        "scope": a.scope,
+        "line_id": a.line_id,
+        "legal_basis": list(a.legal_basis),
         "codes": dict(a.codes),
-        "explanation": {"zh": render(a.explanation.zh, a.facts, "zh", currency),
-                        "en": render(a.explanation.en, a.facts, "en", currency)},
+        "explanation": {
+            "zh": render(a.explanation.zh, a.facts, "zh", currency),
+            "en": render(a.explanation.en, a.facts, "en", currency),
+        },
     }
 
 
@@ -105,8 +129,18 @@ def step_reasons(adjudication: Adjudication, lines: list[Facts], currency: str) 
         if reason is None:
             continue
         facts = {**by_line[hit.line_id], "step": {k: Decimal(v) for k, v in hit.facts.items()}}
-        out.append(Applied(hit.step.id, reason.code, reason.outcome, "line", hit.line_id,
-                           reason.legal_basis, reason.explain, facts))
+        out.append(
+            Applied(
+                hit.step.id,
+                reason.code,
+                reason.outcome,
+                "line",
+                hit.line_id,
+                reason.legal_basis,
+                reason.explain,
+                facts,
+            )
+        )
     return out
 
 

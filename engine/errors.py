@@ -7,7 +7,7 @@ Hierarchy (every class carries structured fields, never just a string)::
     ├── RulesetError              a ruleset failed to load/compile; ``diagnostics`` lists all
     ├── TimelineError             a claim's event timeline is inconsistent (index + reason)
     ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
-    └── BackendError              a backend misbehaved (e.g. durable-rules swallowed an action error)
+    └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
 A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
 lists every problem with its location so the user can fix all of them in one pass.

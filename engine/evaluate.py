@@ -35,8 +35,13 @@ def load_program(root: Path | str, *, revision: str = "", display: str | None = 
     return Program(compile_ruleset(root, revision=revision, display=display))
 
 
-def evaluate(program: Program, claim: Claim | Mapping[str, Any] | str | bytes, *,
-             as_of: dt.datetime, backend: str | None = None) -> dict[str, Any]:
+def evaluate(
+    program: Program,
+    claim: Claim | Mapping[str, Any] | str | bytes,
+    *,
+    as_of: dt.datetime,
+    backend: str | None = None,
+) -> dict[str, Any]:
     """Evaluate one claim; returns the decision as a JSON-ready dict."""
     if not isinstance(claim, Claim):
         claim = load_claim(claim)
@@ -48,8 +53,11 @@ def evaluate(program: Program, claim: Claim | Mapping[str, Any] | str | bytes, *
     except EvaluationError:
         raise
     trace, applied = applied_rules(program, matches, facts, lines)
-    denied = {a.line_id for a in applied if a.scope == "line" and a.outcome == "deny"
-              and a.line_id is not None}
+    denied = {
+        a.line_id
+        for a in applied
+        if a.scope == "line" and a.outcome == "deny" and a.line_id is not None
+    }
     adjudication = adjudicate(program.steps, lines, denied)
     outcome = claim_outcome(applied, adjudication, denied)
     if outcome == "deny":
@@ -57,13 +65,32 @@ def evaluate(program: Program, claim: Claim | Mapping[str, Any] | str | bytes, *
         adjudication = adjudicate(program.steps, lines, denied)
     applied += step_reasons(adjudication, lines, claim.currency)
     amounts, amount_lines = totals(adjudication, outcome in ("approve", "partial"))
-    return _decision(program, claim, as_of, chosen, outcome, amounts, amount_lines, applied,
-                     trace, adjudication.balances)
+    return _decision(
+        program,
+        claim,
+        as_of,
+        chosen,
+        outcome,
+        amounts,
+        amount_lines,
+        applied,
+        trace,
+        adjudication.balances,
+    )
 
 
-def _decision(program: Program, claim: Claim, as_of: dt.datetime, backend: Any, outcome: str,
-              amounts: dict[str, str], amount_lines: list[Any], applied: list[Any],
-              trace: list[dict[str, Any]], balances: dict[str, Any]) -> dict[str, Any]:
+def _decision(
+    program: Program,
+    claim: Claim,
+    as_of: dt.datetime,
+    backend: Any,
+    outcome: str,
+    amounts: dict[str, str],
+    amount_lines: list[Any],
+    applied: list[Any],
+    trace: list[dict[str, Any]],
+    balances: dict[str, Any],
+) -> dict[str, Any]:
     reasons = [reason_entry(a, claim.currency) for a in applied]
     line_codes: dict[int, list[str]] = {}
     line_outcome: dict[int, str] = {}
@@ -72,13 +99,25 @@ def _decision(program: Program, claim: Claim, as_of: dt.datetime, backend: Any, 
             line_codes.setdefault(a.line_id, []).append(a.code)
             if a.outcome == "deny":
                 line_outcome[a.line_id] = "deny"
-    lines = [{"line_id": line.line_id, **line.as_dict(),
-              "outcome": "deny" if outcome == "deny" else line_outcome.get(line.line_id, outcome),
-              "reason_codes": line_codes.get(line.line_id, [])} for line in amount_lines]
+    lines = [
+        {
+            "line_id": line.line_id,
+            **line.as_dict(),
+            "outcome": "deny" if outcome == "deny" else line_outcome.get(line.line_id, outcome),
+            "reason_codes": line_codes.get(line.line_id, []),
+        }
+        for line in amount_lines
+    ]
     notices = []
     if outcome in ADVERSE:
-        notices.append({"id": "human_review", "legal_basis": list(HUMAN_REVIEW_BASIS),
-                        "zh": HUMAN_REVIEW.zh, "en": HUMAN_REVIEW.en})
+        notices.append(
+            {
+                "id": "human_review",
+                "legal_basis": list(HUMAN_REVIEW_BASIS),
+                "zh": HUMAN_REVIEW.zh,
+                "en": HUMAN_REVIEW.en,
+            }
+        )
     return {
         "claim_id": claim.claim_id,
         "outcome": outcome,
@@ -92,6 +131,8 @@ def _decision(program: Program, claim: Claim, as_of: dt.datetime, backend: Any, 
         "trace": trace,
         "ruleset": program.ir.identity.to_dict(),
         "as_of": as_of.isoformat(),
-        "engine": {"backend": backend.name, "version": f"{ENGINE_VERSION}+{backend.name}."
-                   f"{backend.version}"},
+        "engine": {
+            "backend": backend.name,
+            "version": f"{ENGINE_VERSION}+{backend.name}.{backend.version}",
+        },
     }

@@ -18,6 +18,7 @@ from engine.errors import EvaluationError
 from engine.expression.native import Compiled, NativeCompiler, lookup
 from engine.expression.nodes import Call, Node, Path, walk
 from engine.expression.numbers import canonical_number
+from engine.masking import mask_fact
 from engine.ruleset.ir import Rule, RulesetIR
 from engine.ruleset.tables import table_function
 
@@ -50,8 +51,10 @@ class Program:
             tables[table.id] = table_function(table, compiler)
         self.compiler = compiler
         self.derives = [(d.name, d.scope, compiler.compile(d.expr.node)) for d in ir.derives]
-        self.rules = [CompiledRule(r, compiler.compile(r.condition.node), trace_keys(r.condition.node))
-                      for r in ir.rules_in_order()]
+        self.rules = [
+            CompiledRule(r, compiler.compile(r.condition.node), trace_keys(r.condition.node))
+            for r in ir.rules_in_order()
+        ]
         self.steps = [(s, compiler.compile(s.expr.node)) for s in ir.benefit]
 
     def facts(self, claim: Claim, as_of: dt.datetime) -> Facts:
@@ -70,8 +73,7 @@ class Program:
                 else:
                     facts[name] = fn(facts, None)
             except EvaluationError as exc:
-                raise EvaluationError(f"derived fact '{name}': {exc.reason}",
-                                      path=name) from exc
+                raise EvaluationError(f"derived fact '{name}': {exc.reason}", path=name) from exc
         return facts
 
 
@@ -84,8 +86,12 @@ def trace_keys(node: Node) -> tuple[TraceKey, ...]:
     keys: dict[str, TraceKey] = {}
     item_sources: set[tuple[str, ...]] = set()
     for sub in walk(node):
-        if isinstance(sub, Call) and len(sub.args) == 2 and isinstance(sub.args[0], Path) \
-                and not sub.args[0].relative:
+        if (
+            isinstance(sub, Call)
+            and len(sub.args) == 2
+            and isinstance(sub.args[0], Path)
+            and not sub.args[0].relative
+        ):
             src = sub.args[0]
             for inner in walk(sub.args[1]):
                 if isinstance(inner, Path) and inner.relative:
@@ -108,7 +114,7 @@ def trace_values(keys: tuple[TraceKey, ...], facts: Mapping[str, Any]) -> dict[s
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             out[f"count({key.label})"] = len(value)
         else:
-            out[key.label] = to_json(value)
+            out[key.label] = mask_fact(key.label, to_json(value))
     return out
 
 

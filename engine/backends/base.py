@@ -45,8 +45,10 @@ def get_backend(name: str | None = None) -> Backend:
     if chosen not in ("durable", "native"):
         raise EngineError(f"unknown backend '{chosen}' (choose durable or native)")
     if chosen == "durable" and not durable_installed():
-        raise EngineError("backend 'durable' needs durable-rules, which builds only on "
-                          "Python <= 3.12; use --backend native")
+        raise EngineError(
+            "backend 'durable' needs durable-rules, which builds only on "
+            "Python <= 3.12; use --backend native"
+        )
     if chosen not in _INSTANCES:
         if chosen == "durable":
             from engine.backends.durable import DurableBackend

@@ -18,6 +18,7 @@ durable-rules' known defects and how this wrapper contains them:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -97,8 +98,9 @@ class DurableBackend:
     def _register(self, program: Program) -> _Compiled:
         ident = program.ir.identity
         name = f"{ident.id}_{ident.content_hash[7:23]}_{len(self._compiled)}"
-        definition: dict[str, Any] = {_CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}],
-                                                   "run": _CATCH_ALL}}
+        definition: dict[str, Any] = {
+            _CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}], "run": _CATCH_ALL}
+        }
         scoped = {"claim": _Scoped([], set()), "line": _Scoped([], set())}
         for compiled in program.rules:
             rule = compiled.rule
@@ -107,8 +109,10 @@ class DurableBackend:
             target.paths |= lowered.paths
             target.hoisted.extend((k, program.compiler.compile(n)) for k, n in lowered.hoisted)
             kind = "l" if rule.scope == "line" else "c"
-            definition[rule.id] = {"all": [{"m": {"$and": [{"k": kind}, lowered.condition]}}],
-                                   "run": rule.id}
+            definition[rule.id] = {
+                "all": [{"m": {"$and": [{"k": kind}, lowered.condition]}}],
+                "run": rule.id,
+            }
         self._host.register_rulesets(copy.deepcopy({name: definition}))
         return _Compiled(name, scoped["claim"], scoped["line"])
 
@@ -141,10 +145,9 @@ class DurableBackend:
         return set(state.get("hits") or [])
 
     def _delete(self, name: str, sid: str) -> None:
-        try:
+        # Nothing to delete when no fact was accepted; durable raises for unknown sessions.
+        with contextlib.suppress(Exception):
             self._host.delete_state(name, sid)
-        except Exception:  # noqa: S110 - nothing to delete when no fact was accepted
-            pass
 
 
 def _fact(scoped: _Scoped, facts: Facts, kind: str, line_id: int) -> dict[str, Any]:

@@ -73,8 +73,11 @@ class Lowering:
             return self.cond(node.operand, not negate, item)
         if isinstance(node, Compare):
             return self.compare(node, negate, item)
-        if isinstance(node, In) and isinstance(node.haystack, ListLit) \
-                and all(isinstance(i, Literal) for i in node.haystack.items):
+        if (
+            isinstance(node, In)
+            and isinstance(node.haystack, ListLit)
+            and all(isinstance(i, Literal) for i in node.haystack.items)
+        ):
             return self.member(node, negate, item)
         if isinstance(node, Call) and node.name == "any" and not negate and not item:
             quantified = self.quantifier(node)
@@ -108,7 +111,7 @@ class Lowering:
         if item and not left[1].startswith("$i."):
             raise NotLowerable()
         if right[0] == "literal" and right[1] is None:
-            present = (op == "!=")
+            present = op == "!="
             return {"$ex" if present else "$nex": {left[1]: 1}}
         value = encode(right[1]) if right[0] == "literal" else {"$m": right[1]}
         return {OPS[op]: {left[1]: value}}
@@ -134,7 +137,7 @@ class Lowering:
         try:
             body = self.cond(node.args[1], negate=False, item=True)
         except NotLowerable:
-            del self.out.hoisted[mark[0]:]
+            del self.out.hoisted[mark[0] :]
             self.out.paths = mark[1]
             return None
         self.out.paths.add(source.parts)

@@ -35,7 +35,7 @@ def encode(value: Any) -> Any:
 
 
 def _scaled(value: int | Decimal) -> int:
-    scaled = value * SCALE
+    scaled: int | Decimal = value * SCALE
     if isinstance(scaled, Decimal):
         if scaled != scaled.to_integral_value():
             raise BackendError("durable", f"number {value} has more than 6 decimal places")

@@ -15,8 +15,11 @@ class NativeBackend:
         out: Matches = {}
         for compiled in program.rules:
             rule = compiled.rule
-            targets = [(f, f["line"]["line_id"]) for f in lines] if rule.scope == "line" \
+            targets = (
+                [(f, f["line"]["line_id"]) for f in lines]
+                if rule.scope == "line"
                 else [(facts, None)]
+            )
             for target, line_id in targets:
                 try:
                     out[(rule.id, line_id)] = compiled.test(target, None) is True

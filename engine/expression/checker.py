@@ -83,8 +83,11 @@ class Checker:
     def _path(self, node: Path) -> T:
         if node.relative:
             if not self.scope.items:
-                raise TypeIssue(f"'{node.text}' refers to a list item outside a list function",
-                                node.col, "use it inside any(list, .field == ...)")
+                raise TypeIssue(
+                    f"'{node.text}' refers to a list item outside a list function",
+                    node.col,
+                    "use it inside any(list, .field == ...)",
+                )
             current = self.scope.items[-1]
         else:
             current = self.scope.facts
@@ -96,8 +99,12 @@ class Checker:
             if nxt is None:
                 raise self._unknown(node, walked, part, current)
             if current.optional:
-                raise TypeIssue(f"'{'.'.join(walked)}' may be missing", node.col,
-                                "check exists(...) first or use coalesce", "E-NULLABLE")
+                raise TypeIssue(
+                    f"'{'.'.join(walked)}' may be missing",
+                    node.col,
+                    "check exists(...) first or use coalesce",
+                    "E-NULLABLE",
+                )
             walked.append(part)
             current = nxt
         return current
@@ -105,18 +112,26 @@ class Checker:
     def _unknown(self, node: Path, walked: list[str], part: str, current: T) -> TypeIssue:
         prefix = ".".join(walked)
         if current.kind == "list":
-            return TypeIssue(f"'{prefix}' is a list; '{part}' is a field of its items", node.col,
-                             f"use any({prefix}, .{part} == ...) or sum({prefix}, .{part})",
-                             "E-PATH")
+            return TypeIssue(
+                f"'{prefix}' is a list; '{part}' is a field of its items",
+                node.col,
+                f"use any({prefix}, .{part} == ...) or sum({prefix}, .{part})",
+                "E-PATH",
+            )
         candidates = (
             [f"{prefix}.{k}" if prefix else k for k, _ in current.fields]
-            if current.kind == "record" else []
+            if current.kind == "record"
+            else []
         )
         if not walked and not node.relative:
             candidates = self.scope.all_paths()
         full = ".".join((*walked, part))
-        return TypeIssue(f"unknown fact '{node.text}'", node.col,
-                         suggest(full, candidates) or "see the fact list in the README", "E-PATH")
+        return TypeIssue(
+            f"unknown fact '{node.text}'",
+            node.col,
+            suggest(full, candidates) or "see the fact list in the README",
+            "E-PATH",
+        )
 
     def _compare(self, node: Compare) -> T:
         left, right = self.check(node.left), self.check(node.right)
@@ -127,12 +142,16 @@ class Checker:
             return BOOL
         for side, t in (("left", left), ("right", right)):
             if t.optional:
-                raise TypeIssue(f"the {side} side may be missing", node.col,
-                                "check exists(...) first or use coalesce(value, default)",
-                                "E-NULLABLE")
+                raise TypeIssue(
+                    f"the {side} side may be missing",
+                    node.col,
+                    "check exists(...) first or use coalesce(value, default)",
+                    "E-NULLABLE",
+                )
         if not compatible(left, right):
-            raise TypeIssue(f"cannot compare {left} with {right}", node.col,
-                            _date_hint(left, right))
+            raise TypeIssue(
+                f"cannot compare {left} with {right}", node.col, _date_hint(left, right)
+            )
         if node.op not in ("==", "!=") and left.kind in ("bool", "list", "record"):
             raise TypeIssue(f"'{node.op}' does not apply to {left}", node.col)
         self._enum_check(left, node.right)
@@ -140,11 +159,20 @@ class Checker:
         return BOOL
 
     def _enum_check(self, t: T, other: Node) -> None:
-        if t.enum and isinstance(other, Literal) and isinstance(other.value, str):
-            if other.value not in t.enum:
-                self.issues.append(TypeIssue(
+        if (
+            t.enum
+            and isinstance(other, Literal)
+            and isinstance(other.value, str)
+            and other.value not in t.enum
+        ):
+            self.issues.append(
+                TypeIssue(
                     f"'{other.value}' is never a value here (one of: {', '.join(t.enum)})",
-                    other.col, suggest(other.value, list(t.enum)), "E-ENUM"))
+                    other.col,
+                    suggest(other.value, list(t.enum)),
+                    "E-ENUM",
+                )
+            )
 
     def _in(self, node: In) -> T:
         needle, hay = self.check(node.needle), self.check(node.haystack)
@@ -153,8 +181,12 @@ class Checker:
         if hay.kind == "list" and hay.elem and not compatible(needle, hay.elem):
             raise TypeIssue(f"cannot look for {needle} in a list of {hay.elem}", node.col)
         if needle.optional:
-            raise TypeIssue("the value looked for may be missing", node.col,
-                            "use coalesce(value, default)", "E-NULLABLE")
+            raise TypeIssue(
+                "the value looked for may be missing",
+                node.col,
+                "use coalesce(value, default)",
+                "E-NULLABLE",
+            )
         if hay.kind == "list" and hay.elem and isinstance(node.haystack, ListLit):
             for item in node.haystack.items:
                 self._enum_check(needle, item)
@@ -168,8 +200,12 @@ class Checker:
                 hint = "use days_between(a, b) or add_days(d, n)" if t.kind == "date" else ""
                 raise TypeIssue(f"arithmetic needs numbers, not {t}", operand.col, hint)
             if t.optional:
-                raise TypeIssue("a number here may be missing", operand.col,
-                                "use coalesce(value, 0)", "E-NULLABLE")
+                raise TypeIssue(
+                    "a number here may be missing",
+                    operand.col,
+                    "use coalesce(value, 0)",
+                    "E-NULLABLE",
+                )
         return NUMBER
 
     def _call(self, node: Call) -> T:
@@ -177,13 +213,19 @@ class Checker:
             return self._table(node)
         fn = FUNCTIONS.get(node.name)
         if fn is None:
-            raise TypeIssue(f"unknown function '{node.name}'", node.col,
-                            suggest(node.name, [*FUNCTIONS, "table"]) or
-                            "see the function list in the README", "E-FUNC")
+            raise TypeIssue(
+                f"unknown function '{node.name}'",
+                node.col,
+                suggest(node.name, [*FUNCTIONS, "table"]) or "see the function list in the README",
+                "E-FUNC",
+            )
         n = len(node.args)
         if n < fn.min_args or (fn.max_args >= 0 and n > fn.max_args):
-            raise TypeIssue(f"{fn.name}() takes {_arity(fn.min_args, fn.max_args)} argument(s), "
-                            f"got {n}", node.col, code="E-ARITY")
+            raise TypeIssue(
+                f"{fn.name}() takes {_arity(fn.min_args, fn.max_args)} argument(s), got {n}",
+                node.col,
+                code="E-ARITY",
+            )
         types = self._call_arg_types(node, fn.item_arg)
         if node.name in ("exists",) and not isinstance(node.args[0], Path):
             raise TypeIssue("exists() takes a fact path", node.col)
@@ -200,13 +242,20 @@ class Checker:
             self.scope.items.pop()
 
     def _table(self, node: Call) -> T:
-        if len(node.args) != 1 or not isinstance(node.args[0], Literal) \
-                or not isinstance(node.args[0].value, str):
+        if (
+            len(node.args) != 1
+            or not isinstance(node.args[0], Literal)
+            or not isinstance(node.args[0].value, str)
+        ):
             raise TypeIssue('table() takes the table name as a string: table("name")', node.col)
         name = node.args[0].value
         if name not in self.scope.tables:
-            raise TypeIssue(f"unknown decision table '{name}'", node.col,
-                            suggest(name, list(self.scope.tables)), "E-TABLE")
+            raise TypeIssue(
+                f"unknown decision table '{name}'",
+                node.col,
+                suggest(name, list(self.scope.tables)),
+                "E-TABLE",
+            )
         return self.scope.tables[name]
 
 
@@ -225,7 +274,7 @@ def _literal_type(node: Literal) -> T:
 
 def _date_hint(a: T, b: T) -> str:
     if {a.kind, b.kind} == {"date", "number"}:
-        return "compare days with days_between(a, b), or dates with date(\"YYYY-MM-DD\")"
+        return 'compare days with days_between(a, b), or dates with date("YYYY-MM-DD")'
     if {a.kind, b.kind} == {"date", "string"}:
         return 'write the date as date("YYYY-MM-DD")'
     return ""

@@ -39,8 +39,12 @@ def _want(types: list[T], index: int, kinds: Sequence[str], col: int, fn: str) -
     if t.kind not in (*kinds, "any"):
         raise TypeIssue(f"{fn}() argument {index + 1} must be {' or '.join(kinds)}, not {t}", col)
     if t.optional:
-        raise TypeIssue(f"{fn}() argument {index + 1} may be missing", col,
-                        "wrap it in coalesce(value, default)", "E-NULLABLE")
+        raise TypeIssue(
+            f"{fn}() argument {index + 1} may be missing",
+            col,
+            "wrap it in coalesce(value, default)",
+            "E-NULLABLE",
+        )
     return t
 
 
@@ -85,7 +89,7 @@ def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _round(value: Decimal, places: int = 0) -> Decimal:
-    return quantize(Decimal(value).quantize(Decimal(1).scaleb(-int(places))))
+    return Decimal(quantize(Decimal(value).quantize(Decimal(1).scaleb(-int(places)))))
 
 
 def _difference(a: list[Any], b: list[Any]) -> list[Any]:
@@ -213,43 +217,123 @@ def _t_strings(name: str, result: T) -> TypeRule:
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in [
-        Function("days_between", 2, 2, _t_dates_to_number("days_between"), _days_between,
-                 doc="days from the first date to the second (negative if earlier)"),
-        Function("age_at", 2, 2, _t_dates_to_number("age_at"), _age_at,
-                 doc="full years of age on a date"),
-        Function("add_days", 2, 2, _t_add_days, lambda d, n: d + dt.timedelta(days=int(n)),
-                 doc="a date plus a number of calendar days"),
+        Function(
+            "days_between",
+            2,
+            2,
+            _t_dates_to_number("days_between"),
+            _days_between,
+            doc="days from the first date to the second (negative if earlier)",
+        ),
+        Function(
+            "age_at", 2, 2, _t_dates_to_number("age_at"), _age_at, doc="full years of age on a date"
+        ),
+        Function(
+            "add_days",
+            2,
+            2,
+            _t_add_days,
+            lambda d, n: d + dt.timedelta(days=int(n)),
+            doc="a date plus a number of calendar days",
+        ),
         Function("date", 1, 1, _t_date, _date, doc='a date literal: date("2025-01-01")'),
         Function("year", 1, 1, _t_year, lambda d: d.year, doc="the year of a date"),
-        Function("any", 2, 2, _t_list_bool("any"),
-                 lambda v, f: any(f(x) is True for x in v), item_arg=True,
-                 doc="true if the item condition holds for at least one item"),
-        Function("all", 2, 2, _t_list_bool("all"),
-                 lambda v, f: all(f(x) is True for x in v), item_arg=True,
-                 doc="true if the item condition holds for every item (true for none)"),
-        Function("count", 1, 2, _t_list_bool("count"), _count, item_arg=True,
-                 doc="number of items (that satisfy the item condition)"),
-        Function("sum", 1, 2, _t_sum, _sum, item_arg=True, doc="sum of numbers or of an item expression"),
-        Function("min", 1, -1, _t_extreme("min"), _extreme(min), item_arg=True,
-                 doc="smallest of the arguments, or of an item expression over a list"),
-        Function("max", 1, -1, _t_extreme("max"), _extreme(max), item_arg=True,
-                 doc="largest of the arguments, or of an item expression over a list"),
-        Function("map", 2, 2, _t_map, lambda v, f: [f(x) for x in v], item_arg=True,
-                 doc="the list of an item expression's values"),
+        Function(
+            "any",
+            2,
+            2,
+            _t_list_bool("any"),
+            lambda v, f: any(f(x) is True for x in v),
+            item_arg=True,
+            doc="true if the item condition holds for at least one item",
+        ),
+        Function(
+            "all",
+            2,
+            2,
+            _t_list_bool("all"),
+            lambda v, f: all(f(x) is True for x in v),
+            item_arg=True,
+            doc="true if the item condition holds for every item (true for none)",
+        ),
+        Function(
+            "count",
+            1,
+            2,
+            _t_list_bool("count"),
+            _count,
+            item_arg=True,
+            doc="number of items (that satisfy the item condition)",
+        ),
+        Function(
+            "sum", 1, 2, _t_sum, _sum, item_arg=True, doc="sum of numbers or of an item expression"
+        ),
+        Function(
+            "min",
+            1,
+            -1,
+            _t_extreme("min"),
+            _extreme(min),
+            item_arg=True,
+            doc="smallest of the arguments, or of an item expression over a list",
+        ),
+        Function(
+            "max",
+            1,
+            -1,
+            _t_extreme("max"),
+            _extreme(max),
+            item_arg=True,
+            doc="largest of the arguments, or of an item expression over a list",
+        ),
+        Function(
+            "map",
+            2,
+            2,
+            _t_map,
+            lambda v, f: [f(x) for x in v],
+            item_arg=True,
+            doc="the list of an item expression's values",
+        ),
         Function("abs", 1, 1, _t_number("abs"), abs, doc="absolute value"),
         Function("round", 1, 2, _t_number("round"), _round, doc="round half-even to N places"),
         Function("len", 1, 1, _t_len, len, doc="length of a list or string"),
         Function("coalesce", 2, -1, _t_coalesce, _coalesce, doc="first argument that is present"),
-        Function("exists", 1, 1, _t_exists, lambda v: v is not None, doc="true if a fact is present"),
-        Function("difference", 2, 2, _t_lists("difference"), _difference,
-                 doc="items of the first list not in the second"),
+        Function(
+            "exists", 1, 1, _t_exists, lambda v: v is not None, doc="true if a fact is present"
+        ),
+        Function(
+            "difference",
+            2,
+            2,
+            _t_lists("difference"),
+            _difference,
+            doc="items of the first list not in the second",
+        ),
         Function("unique", 1, 1, _t_lists("unique"), _unique, doc="the list without repeats"),
-        Function("startswith", 2, 2, _t_strings("startswith", BOOL), lambda s, p: s.startswith(p),
-                 doc="true if a string starts with a prefix"),
-        Function("id_checksum_valid", 1, 1, _t_strings("id_checksum_valid", BOOL),
-                 id_number_checksum_valid,
-                 doc="true if a PRC resident ID number passes its GB 11643 check digit"),
-        Function("lower", 1, 1, _t_strings("lower", STRING), lambda s: s.lower(),
-                 doc="a string in lower case"),
+        Function(
+            "startswith",
+            2,
+            2,
+            _t_strings("startswith", BOOL),
+            lambda s, p: s.startswith(p),
+            doc="true if a string starts with a prefix",
+        ),
+        Function(
+            "id_checksum_valid",
+            1,
+            1,
+            _t_strings("id_checksum_valid", BOOL),
+            id_number_checksum_valid,
+            doc="true if a PRC resident ID number passes its GB 11643 check digit",
+        ),
+        Function(
+            "lower",
+            1,
+            1,
+            _t_strings("lower", STRING),
+            lambda s: s.lower(),
+            doc="a string in lower case",
+        ),
     ]
 }

@@ -37,8 +37,12 @@ Compiled = Callable[[Mapping[str, Any], Any], Any]
 TableFn = Callable[[Mapping[str, Any], Any], Any]
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -49,7 +53,10 @@ def _divide(a: Any, b: Any) -> Any:
 
 
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": _divide,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
 }
 
 
@@ -89,8 +96,9 @@ class NativeCompiler:
 
     def _Compare(self, node: Compare) -> Compiled:
         left, right, op = self.compile(node.left), self.compile(node.right), _CMP[node.op]
-        is_null_test = any(isinstance(s, Literal) and s.value is None
-                           for s in (node.left, node.right))
+        is_null_test = any(
+            isinstance(s, Literal) and s.value is None for s in (node.left, node.right)
+        )
         if is_null_test:
             return lambda facts, item: op(left(facts, item), right(facts, item))
 

@@ -33,10 +33,10 @@ def too_precise(value: Decimal) -> bool:
 
 def canonical_number(value: int | Decimal) -> int | str:
     """JSON form: ints stay numbers; Decimals become strings with at least 2 places."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, bool | int):
         return value
     text = format(value.normalize(), "f") if value == value.to_integral_value() else None
     if text is not None:
         return f"{int(value)}.00" if "." not in text else text
-    places = max(2, -int(value.normalize().as_tuple().exponent))  # type: ignore[arg-type]
+    places = max(2, -int(value.normalize().as_tuple().exponent))
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")

@@ -130,8 +130,11 @@ class _Converter:
     def convert(self, node: ast.AST) -> Node:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
-            raise self.fail(node, f"'{self.src.segment(node)}' is not allowed in a condition",
-                            "see the README section 'The condition language'")
+            raise self.fail(
+                node,
+                f"'{self.src.segment(node)}' is not allowed in a condition",
+                "see the README section 'The condition language'",
+            )
         result: Node = method(node)
         return result
 
@@ -145,8 +148,11 @@ class _Converter:
             return Not(self.convert(node.operand), col=col)
         if isinstance(node.op, ast.USub):
             inner = self.convert(node.operand)
-            if isinstance(inner, Literal) and isinstance(inner.value, int | Decimal) \
-                    and not isinstance(inner.value, bool):
+            if (
+                isinstance(inner, Literal)
+                and isinstance(inner.value, int | Decimal)
+                and not isinstance(inner.value, bool)
+            ):
                 return Literal(-inner.value, col=col)
             return Neg(inner, col=col)
         if isinstance(node.op, ast.UAdd):
@@ -156,10 +162,12 @@ class _Converter:
     def _BinOp(self, node: ast.BinOp) -> Node:
         op = _ARITH.get(type(node.op))
         if op is None:
-            raise self.fail(node, f"operator in '{self.src.segment(node)}' is not allowed",
-                            "only + - * / are supported")
-        return Arith(op, self.convert(node.left), self.convert(node.right),
-                     col=self.src.col(node))
+            raise self.fail(
+                node,
+                f"operator in '{self.src.segment(node)}' is not allowed",
+                "only + - * / are supported",
+            )
+        return Arith(op, self.convert(node.left), self.convert(node.right), col=self.src.col(node))
 
     def _Compare(self, node: ast.Compare) -> Node:
         col = self.src.col(node)
@@ -172,8 +180,7 @@ class _Converter:
             elif type(op) in _CMP:
                 parts.append(Compare(_CMP[type(op)], left, right, col=col))
             else:
-                raise self.fail(node, "'is' comparisons are not allowed",
-                                "use == null or != null")
+                raise self.fail(node, "'is' comparisons are not allowed", "use == null or != null")
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts), col=col)
 
@@ -200,8 +207,11 @@ class _Converter:
             parts.append(base.attr)
             base = base.value
         if not isinstance(base, ast.Name):
-            raise self.fail(node, f"'{self.src.segment(node)}' is not a fact path",
-                            "write a dotted path such as policy.start_date")
+            raise self.fail(
+                node,
+                f"'{self.src.segment(node)}' is not a fact path",
+                "write a dotted path such as policy.start_date",
+            )
         relative = base.id == ITEM_NAME
         if not relative:
             parts.append(base.id)

@@ -113,7 +113,9 @@ def _type_of_class(cls: Any) -> T:
 
 
 def model_type(model: type[BaseModel]) -> T:
-    fields = {name: type_of_annotation(info.annotation) for name, info in model.model_fields.items()}
+    fields = {
+        name: type_of_annotation(info.annotation) for name, info in model.model_fields.items()
+    }
     return record(fields)
 
 

@@ -10,8 +10,9 @@ from engine.ruleset.ir import BenefitStep, StepReason
 from engine.ruleset.schema import STEP, STEP_KINDS, STEP_REASON
 
 
-def compile_steps(ctx: CompileContext, entries: list[tuple[str, Any, int, Any]],
-                  scope: Scope) -> list[BenefitStep]:
+def compile_steps(
+    ctx: CompileContext, entries: list[tuple[str, Any, int, Any]], scope: Scope
+) -> list[BenefitStep]:
     steps: list[BenefitStep] = []
     kinds_seen: list[str] = []
     for file, data, index, container in entries:
@@ -24,22 +25,35 @@ def compile_steps(ctx: CompileContext, entries: list[tuple[str, Any, int, Any]],
         if key is None or "id" not in data:
             continue
         if key not in data:
-            ctx.bag.error("E-SCHEMA", f"benefit step '{data['id']}' ({kind}) needs '{key}'",
-                          **where.kw())
+            ctx.bag.error(
+                "E-SCHEMA", f"benefit step '{data['id']}' ({kind}) needs '{key}'", **where.kw()
+            )
             continue
         expr = ctx.expression(data, key, scope, want="number")
         reason = _reason(ctx, data, str(data["id"]))
         if expr is None:
             continue
         kinds_seen.append(kind)
-        steps.append(BenefitStep(str(data["id"]), kind, expr, str(data.get("per", "claim")),
-                                 reason, str(data.get("title", "")), where))
+        steps.append(
+            BenefitStep(
+                str(data["id"]),
+                kind,
+                expr,
+                str(data.get("per", "claim")),
+                reason,
+                str(data.get("title", "")),
+                where,
+            )
+        )
     if entries and "eligible" not in kinds_seen and not ctx.bag.has_errors:
         file, _, _, container = entries[0]
         ctx.file = file
-        ctx.bag.error("E-BENEFIT", "the benefit section needs an 'eligible' step",
-                      **ctx.at(container, 0).kw(),
-                      suggestion="start with kind: eligible, amount: line.amount - ...")
+        ctx.bag.error(
+            "E-BENEFIT",
+            "the benefit section needs an 'eligible' step",
+            **ctx.at(container, 0).kw(),
+            suggestion="start with kind: eligible, amount: line.amount - ...",
+        )
     return steps
 
 
@@ -53,5 +67,6 @@ def _reason(ctx: CompileContext, data: Any, step_id: str) -> StepReason | None:
     explain = ctx.explanation(raw, what)
     if explain is None or not all(k in raw for k in ("code", "outcome", "legal_basis")):
         return None
-    return StepReason(str(raw["code"]), str(raw["outcome"]),
-                      tuple(str(b) for b in raw["legal_basis"]), explain)
+    return StepReason(
+        str(raw["code"]), str(raw["outcome"]), tuple(str(b) for b in raw["legal_basis"]), explain
+    )

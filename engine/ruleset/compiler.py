@@ -36,8 +36,12 @@ def base_scope() -> tuple[T, T]:
     return facts, model_type(Item)
 
 
-def compile_ruleset(root: Path | str, *, revision: str = "", display: str | None = None,
-                    ) -> RulesetIR:
+def compile_ruleset(
+    root: Path | str,
+    *,
+    revision: str = "",
+    display: str | None = None,
+) -> RulesetIR:
     """Load, validate and type-check a ruleset folder. Raises RulesetError with all problems."""
     ir, bag = compile_with_diagnostics(root, revision=revision, display=display)
     if ir is None:
@@ -45,8 +49,9 @@ def compile_ruleset(root: Path | str, *, revision: str = "", display: str | None
     return ir
 
 
-def compile_with_diagnostics(root: Path | str, *, revision: str = "",
-                             display: str | None = None) -> tuple[RulesetIR | None, DiagnosticBag]:
+def compile_with_diagnostics(
+    root: Path | str, *, revision: str = "", display: str | None = None
+) -> tuple[RulesetIR | None, DiagnosticBag]:
     root = Path(root)
     ctx = CompileContext(DiagnosticBag())
     source = read_ruleset(root, ctx.bag, display if display is not None else str(root))
@@ -79,14 +84,24 @@ class _Compiler:
         rules = self._rules(sections["rules"], str(main.data.get("hit_policy", "collect")))
         steps = compile_steps(self.ctx, sections["benefit"], self.scope(True))
         data = main.data
-        identity = RulesetIdentity(str(data.get("ruleset", "")), str(data.get("version", "")),
-                                   content_hash, revision)
+        identity = RulesetIdentity(
+            str(data.get("ruleset", "")), str(data.get("version", "")), content_hash, revision
+        )
         self._check_timezone(data)
-        return RulesetIR(identity, str(data.get("title", "")), str(data.get("jurisdiction", "")),
-                         str(data.get("timezone", "UTC")), str(data.get("hit_policy", "collect")),
-                         tuple(derives), tuple(tables), tuple(rules), tuple(steps),
-                         self.facts, self.line,
-                         {"sla": sections["sla"], "files": [f.path for f in files]})
+        return RulesetIR(
+            identity,
+            str(data.get("title", "")),
+            str(data.get("jurisdiction", "")),
+            str(data.get("timezone", "UTC")),
+            str(data.get("hit_policy", "collect")),
+            tuple(derives),
+            tuple(tables),
+            tuple(rules),
+            tuple(steps),
+            self.facts,
+            self.line,
+            {"sla": sections["sla"], "files": [f.path for f in files]},
+        )
 
     def _check_timezone(self, data: Any) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,9 +109,12 @@ class _Compiler:
         try:
             ZoneInfo(str(data.get("timezone", "UTC")))
         except (ZoneInfoNotFoundError, ValueError):
-            self.ctx.bag.error("E-SCHEMA", f"unknown time zone '{data.get('timezone')}'",
-                               **self.ctx.at(data, "timezone").kw(),
-                               suggestion="use an IANA name such as Asia/Shanghai")
+            self.ctx.bag.error(
+                "E-SCHEMA",
+                f"unknown time zone '{data.get('timezone')}'",
+                **self.ctx.at(data, "timezone").kw(),
+                suggestion="use an IANA name such as Asia/Shanghai",
+            )
 
     def _sections(self, files: list[SourceFile]) -> dict[str, list[tuple[str, Any, int, Any]]]:
         """Each section's entries as (file, entry, index, containing list), in include order."""
@@ -104,8 +122,9 @@ class _Compiler:
         for number, f in enumerate(files):
             if number > 0:
                 self.ctx.file = f.path
-                if not self.ctx.check_keys(f.data, INCLUDED, "included file",
-                                           node_where(f.path, f.data)):
+                if not self.ctx.check_keys(
+                    f.data, INCLUDED, "included file", node_where(f.path, f.data)
+                ):
                     continue
             for key in INCLUDED:
                 entries = f.data.get(key) or []
@@ -176,24 +195,47 @@ class _Compiler:
         if not self.ctx.check_keys(data, RULE, label, where):
             return None
         scope = str(data.get("scope", "claim"))
-        when = self.ctx.expression(data, "when", self.scope(scope == "line"), want="bool") \
-            if "when" in data else None
+        when = (
+            self.ctx.expression(data, "when", self.scope(scope == "line"), want="bool")
+            if "when" in data
+            else None
+        )
         explain = self.ctx.explanation(data, label) if "explain" in data else None
         if explain is not None:
             self._placeholders(data["explain"], scope == "line", label)
-        if when is None or explain is None or not all(k in data for k in
-                                                      ("id", "outcome", "reason_code")):
+        if (
+            when is None
+            or explain is None
+            or not all(k in data for k in ("id", "outcome", "reason_code"))
+        ):
             return None
         start, end = _date(data.get("effective_from")), _date(data.get("effective_to"))
         basis = tuple(str(b) for b in data.get("legal_basis") or [])
         if not basis:
-            self.ctx.bag.error("E-LEGAL", f"{label} has no legal_basis", **where.kw(),
-                               suggestion="cite the law or policy clause the rule applies")
+            self.ctx.bag.error(
+                "E-LEGAL",
+                f"{label} has no legal_basis",
+                **where.kw(),
+                suggestion="cite the law or policy clause the rule applies",
+            )
         codes = tuple((str(k), str(v)) for k, v in (data.get("codes") or {}).items())
-        return Rule(str(data["id"]), str(data.get("title", "")), when,
-                    _with_window(when, scope, start, end), str(data["outcome"]),
-                    str(data["reason_code"]), scope, int(data.get("priority", 0)), order, basis,
-                    explain, start, end, codes, where)
+        return Rule(
+            str(data["id"]),
+            str(data.get("title", "")),
+            when,
+            _with_window(when, scope, start, end),
+            str(data["outcome"]),
+            str(data["reason_code"]),
+            scope,
+            int(data.get("priority", 0)),
+            order,
+            basis,
+            explain,
+            start,
+            end,
+            codes,
+            where,
+        )
 
     def _placeholders(self, explain: Any, with_line: bool, label: str) -> None:
         from engine.expression.checker import Checker
@@ -209,16 +251,27 @@ class _Compiler:
                 for issue in checker.issues:
                     if issue.code == "E-NULLABLE":
                         continue  # a missing value renders as "—"
-                    self.ctx.bag.error("E-PLACEHOLDER", f"{label} {lang} explanation: "
-                                       f"{issue.message}", **where.kw(),
-                                       suggestion=issue.suggestion)
+                    self.ctx.bag.error(
+                        "E-PLACEHOLDER",
+                        f"{label} {lang} explanation: {issue.message}",
+                        **where.kw(),
+                        suggestion=issue.suggestion,
+                    )
                 if match.group(2) and match.group(2) not in FORMATS:
-                    self.ctx.bag.error("E-PLACEHOLDER", f"unknown format '{match.group(2)}'",
-                                       **where.kw(), suggestion=f"one of {', '.join(FORMATS)}")
+                    self.ctx.bag.error(
+                        "E-PLACEHOLDER",
+                        f"unknown format '{match.group(2)}'",
+                        **where.kw(),
+                        suggestion=f"one of {', '.join(FORMATS)}",
+                    )
 
     def _duplicate(self, what: str, name: str, data: Any, key: str) -> None:
-        self.ctx.bag.error("E-DUP", f"duplicate {what} '{name}'", **self.ctx.at(data, key).kw(),
-                           suggestion=f"{what} names must be unique in a ruleset")
+        self.ctx.bag.error(
+            "E-DUP",
+            f"duplicate {what} '{name}'",
+            **self.ctx.at(data, key).kw(),
+            suggestion=f"{what} names must be unique in a ruleset",
+        )
 
 
 def _date(value: Any) -> dt.date | None:

@@ -11,7 +11,7 @@ from engine.expression.checker import Checker
 from engine.expression.nodes import Node
 from engine.expression.parser import ExpressionSyntaxError, parse_expression
 from engine.expression.types import Scope, T, TypeIssue, suggest
-from engine.ruleset.ir import Expr, Explanation
+from engine.ruleset.ir import Explanation, Expr
 from engine.ruleset.schema import EXPLAIN, Key, kind_ok
 from engine.ruleset.source import Where, expression_where, key_where, node_where, value_where
 
@@ -32,13 +32,21 @@ class CompileContext:
         for key in data:
             if key not in spec:
                 hint = suggest(str(key), list(spec)) or f"allowed keys: {', '.join(spec)}"
-                self.bag.error("E-SCHEMA", f"unknown key '{key}' in {what}",
-                               **key_where(self.file, data, key).kw(), suggestion=hint)
+                self.bag.error(
+                    "E-SCHEMA",
+                    f"unknown key '{key}' in {what}",
+                    **key_where(self.file, data, key).kw(),
+                    suggestion=hint,
+                )
         for key, rule in spec.items():
             if key not in data:
                 if rule.required:
-                    self.bag.error("E-SCHEMA", f"{what} is missing required key '{key}'",
-                                   **where.kw(), suggestion=rule.doc)
+                    self.bag.error(
+                        "E-SCHEMA",
+                        f"{what} is missing required key '{key}'",
+                        **where.kw(),
+                        suggestion=rule.doc,
+                    )
                 continue
             self._check_value(data, key, rule, what)
         return True
@@ -47,12 +55,19 @@ class CompileContext:
         value = data[key]
         where = self.at(data, key)
         if not kind_ok(rule.kind, value):
-            self.bag.error("E-SCHEMA", f"'{key}' in {what} must be a {rule.kind}",
-                           **where.kw(), suggestion=rule.doc)
+            self.bag.error(
+                "E-SCHEMA",
+                f"'{key}' in {what} must be a {rule.kind}",
+                **where.kw(),
+                suggestion=rule.doc,
+            )
         elif rule.enum and str(value) not in rule.enum:
-            self.bag.error("E-SCHEMA", f"'{key}' must be one of {', '.join(rule.enum)}, "
-                           f"not '{value}'", **where.kw(),
-                           suggestion=suggest(str(value), list(rule.enum)))
+            self.bag.error(
+                "E-SCHEMA",
+                f"'{key}' must be one of {', '.join(rule.enum)}, not '{value}'",
+                **where.kw(),
+                suggestion=suggest(str(value), list(rule.enum)),
+            )
         elif rule.kind == "date" and not isinstance(value, dt.date):
             self.bag.error("E-SCHEMA", f"'{key}' must be a date (YYYY-MM-DD)", **where.kw())
 
@@ -63,8 +78,9 @@ class CompileContext:
         try:
             node: Node = parse_expression(text)
         except ExpressionSyntaxError as exc:
-            self.bag.error("E-EXPR", exc.message, **start.shift(exc.col).kw(),
-                           suggestion=exc.suggestion)
+            self.bag.error(
+                "E-EXPR", exc.message, **start.shift(exc.col).kw(), suggestion=exc.suggestion
+            )
             return None
         checker = Checker(scope)
         if want == "bool":
@@ -75,8 +91,12 @@ class CompileContext:
             if want and result_type.kind not in (want, "any"):
                 checker.issues.append(TypeIssue(f"'{key}' must be a {want}, not {result_type}", 0))
         for issue in checker.issues:
-            self.bag.error(issue.code, issue.message, **start.shift(issue.col).kw(),
-                           suggestion=issue.suggestion)
+            self.bag.error(
+                issue.code,
+                issue.message,
+                **start.shift(issue.col).kw(),
+                suggestion=issue.suggestion,
+            )
         if checker.issues:
             return None
         return Expr(text, node, result_type, start)
@@ -88,10 +108,12 @@ class CompileContext:
             return None
         for lang in ("zh", "en"):
             if lang in explain and not str(explain[lang]).strip():
-                self.bag.error("E-EXPLAIN", f"{what} has an empty '{lang}' explanation",
-                               **self.at(explain, lang).kw(),
-                               suggestion="write a sentence a member understands")
+                self.bag.error(
+                    "E-EXPLAIN",
+                    f"{what} has an empty '{lang}' explanation",
+                    **self.at(explain, lang).kw(),
+                    suggestion="write a sentence a member understands",
+                )
         if "zh" not in explain or "en" not in explain:
             return None
         return Explanation(str(explain["zh"]), str(explain["en"]))
-

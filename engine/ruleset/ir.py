@@ -124,8 +124,12 @@ class RulesetIdentity:
     revision: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "version": self.version, "content_hash": self.content_hash,
-                "revision": self.revision}
+        return {
+            "id": self.id,
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "revision": self.revision,
+        }
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,11 @@ TOP = {
     "description": Key("str"),
     "jurisdiction": Key("str", True, doc="CN, US ..."),
     "timezone": Key("str", True, doc="IANA zone in which dates and deadlines are counted"),
-    "hit_policy": Key("str", enum=("collect", "first"),
-                      doc="collect: every matching rule applies; first: only the first by priority"),
+    "hit_policy": Key(
+        "str",
+        enum=("collect", "first"),
+        doc="collect: every matching rule applies; first: only the first by priority",
+    ),
     "include": Key("list", doc="other YAML files of this folder holding more sections"),
     "derive": Key("list", doc="derived facts computed once per claim (or per line)"),
     "tables": Key("list", doc="decision tables"),
@@ -78,11 +81,18 @@ TABLE = {
 }
 
 TABLE_INPUT = {"name": Key("str", True), "expr": Key("expr", True)}
-TABLE_OUTPUT = {"name": Key("str", True), "type": Key("str", True, enum=("number", "string", "bool"))}
+TABLE_OUTPUT = {
+    "name": Key("str", True),
+    "type": Key("str", True, enum=("number", "string", "bool")),
+}
 TABLE_ROW = {"when": Key("map"), "then": Key("map", True), "note": Key("str")}
 
-STEP_KINDS = {"eligible": "amount", "deductible": "remaining", "coinsurance": "rate",
-              "limit": "remaining"}
+STEP_KINDS = {
+    "eligible": "amount",
+    "deductible": "remaining",
+    "coinsurance": "rate",
+    "limit": "remaining",
+}
 STEP = {
     "id": Key("str", True),
     "title": Key("str"),
@@ -90,8 +100,11 @@ STEP = {
     "amount": Key("expr", doc="eligible: the eligible amount of a line"),
     "remaining": Key("expr", doc="deductible/limit: amount left at the start of the claim"),
     "rate": Key("expr", doc="coinsurance: share the plan pays, 0..1"),
-    "per": Key("str", enum=("claim", "line"),
-               doc="limit/deductible: shared by the claim's lines (claim) or per line"),
+    "per": Key(
+        "str",
+        enum=("claim", "line"),
+        doc="limit/deductible: shared by the claim's lines (claim) or per line",
+    ),
     "reason": Key("map", doc="reason given when this step reduces what is paid"),
 }
 
@@ -104,8 +117,13 @@ STEP_REASON = {
 }
 
 KIND_CHECK: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "list": (list,), "map": (dict,), "bool": (bool,),
-    "number": (int, float), "expr": (str,),
+    "str": (str,),
+    "int": (int,),
+    "list": (list,),
+    "map": (dict,),
+    "bool": (bool,),
+    "number": (int, float),
+    "expr": (str,),
 }
 
 

@@ -109,8 +109,14 @@ def load_yaml(path: Path, display: str, bag: DiagnosticBag) -> SourceFile | None
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        bag.error("E-FILE", f"file not found: {display}", file=display, line=1, column=1,
-                  suggestion="a ruleset folder needs a ruleset.yaml")
+        bag.error(
+            "E-FILE",
+            f"file not found: {display}",
+            file=display,
+            line=1,
+            column=1,
+            suggestion="a ruleset folder needs a ruleset.yaml",
+        )
         return None
     except (OSError, UnicodeDecodeError) as exc:
         bag.error("E-FILE", f"cannot read {display}: {exc}", file=display, line=1, column=1)
@@ -121,8 +127,17 @@ def load_yaml(path: Path, display: str, bag: DiagnosticBag) -> SourceFile | None
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        bag.add(Diagnostic("error", "E-YAML", f"invalid YAML: {problem}", display, line, col,
-                           "check indentation and quoting around this position"))
+        bag.add(
+            Diagnostic(
+                "error",
+                "E-YAML",
+                f"invalid YAML: {problem}",
+                display,
+                line,
+                col,
+                "check indentation and quoting around this position",
+            )
+        )
         return None
     except Exception as exc:  # ruamel raises several unrelated types for bad input
         bag.error("E-YAML", f"invalid YAML: {exc}", file=display, line=1, column=1)
@@ -147,8 +162,12 @@ def read_ruleset(root: Path, bag: DiagnosticBag, display_root: str | None = None
         where = value_where(main.path, includes, index)
         target = (root / str(name)).resolve()
         if not str(name).endswith((".yaml", ".yml")) or root.resolve() not in target.parents:
-            bag.error("E-INCLUDE", f"cannot include '{name}'", **where.kw(),
-                      suggestion="include YAML files inside the ruleset folder")
+            bag.error(
+                "E-INCLUDE",
+                f"cannot include '{name}'",
+                **where.kw(),
+                suggestion="include YAML files inside the ruleset folder",
+            )
             continue
         included = load_yaml(target, f"{shown}/{name}", bag)
         if included is not None:

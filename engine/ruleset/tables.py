@@ -82,13 +82,18 @@ def cell_matches(test: CellTest, value: Any) -> bool:
 
 
 _OPS: dict[str, Any] = {
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
-def compile_table(ctx: CompileContext, data: Any, index: int, scope: Scope,
-                  where_list: Any) -> Table | None:
+def compile_table(
+    ctx: CompileContext, data: Any, index: int, scope: Scope, where_list: Any
+) -> Table | None:
     where = ctx.at(where_list, index)
     if not ctx.check_keys(data, TABLE, f"table #{index + 1}", where):
         return None
@@ -100,8 +105,15 @@ def compile_table(ctx: CompileContext, data: Any, index: int, scope: Scope,
     default = None
     if isinstance(data.get("default"), dict):
         default = tuple(_normal(data["default"].get(name)) for name, _ in outputs)
-    return Table(str(data["id"]), str(data["hit_policy"]), tuple(inputs), tuple(outputs),
-                 tuple(rows), default, where)
+    return Table(
+        str(data["id"]),
+        str(data["hit_policy"]),
+        tuple(inputs),
+        tuple(outputs),
+        tuple(rows),
+        default,
+        where,
+    )
 
 
 def _inputs(ctx: CompileContext, raw: Any, scope: Scope) -> list[TableInput] | None:
@@ -109,8 +121,11 @@ def _inputs(ctx: CompileContext, raw: Any, scope: Scope) -> list[TableInput] | N
         return None
     out = []
     for i, item in enumerate(raw):
-        if ctx.check_keys(item, TABLE_INPUT, f"table input #{i + 1}", ctx.at(raw, i)) \
-                and "name" in item and "expr" in item:
+        if (
+            ctx.check_keys(item, TABLE_INPUT, f"table input #{i + 1}", ctx.at(raw, i))
+            and "name" in item
+            and "expr" in item
+        ):
             expr = ctx.expression(item, "expr", scope)
             if expr is not None:
                 out.append(TableInput(str(item["name"]), expr))
@@ -122,14 +137,22 @@ def _outputs(ctx: CompileContext, raw: Any) -> list[tuple[str, T]] | None:
         return None
     out = []
     for i, item in enumerate(raw):
-        if ctx.check_keys(item, TABLE_OUTPUT, f"table output #{i + 1}", ctx.at(raw, i)) \
-                and "name" in item and str(item.get("type")) in OUTPUT_TYPES:
+        if (
+            ctx.check_keys(item, TABLE_OUTPUT, f"table output #{i + 1}", ctx.at(raw, i))
+            and "name" in item
+            and str(item.get("type")) in OUTPUT_TYPES
+        ):
             out.append((str(item["name"]), OUTPUT_TYPES[str(item["type"])]))
     return out if len(out) == len(raw) else None
 
 
-def _rows(ctx: CompileContext, raw: Any, inputs: list[TableInput],
-          outputs: list[tuple[str, T]], table_id: str) -> list[TableRow]:
+def _rows(
+    ctx: CompileContext,
+    raw: Any,
+    inputs: list[TableInput],
+    outputs: list[tuple[str, T]],
+    table_id: str,
+) -> list[TableRow]:
     rows: list[TableRow] = []
     names = [i.name for i in inputs]
     for i, row in enumerate(raw if isinstance(raw, list) else []):
@@ -140,23 +163,30 @@ def _rows(ctx: CompileContext, raw: Any, inputs: list[TableInput],
         tests = []
         for name in cells:
             if name not in names:
-                ctx.bag.error("E-TABLE", f"row #{i + 1} tests unknown input '{name}'",
-                              **ctx.at(cells, name).kw(), suggestion=f"inputs: {', '.join(names)}")
+                ctx.bag.error(
+                    "E-TABLE",
+                    f"row #{i + 1} tests unknown input '{name}'",
+                    **ctx.at(cells, name).kw(),
+                    suggestion=f"inputs: {', '.join(names)}",
+                )
         for name in names:
             test = parse_cell(cells.get(name))
             if test is None:
-                ctx.bag.error("E-TABLE", f"cannot read cell '{cells.get(name)}'",
-                              **ctx.at(cells, name).kw(),
-                              suggestion='write a value, "-", "< 10" or "[1..5]"')
+                ctx.bag.error(
+                    "E-TABLE",
+                    f"cannot read cell '{cells.get(name)}'",
+                    **ctx.at(cells, name).kw(),
+                    suggestion='write a value, "-", "< 10" or "[1..5]"',
+                )
                 test = CellTest("any")
             tests.append(test)
         then = row.get("then") or {}
         missing = [n for n, _ in outputs if n not in then]
         if missing:
-            ctx.bag.error("E-TABLE", f"row #{i + 1} has no value for output(s) {missing}",
-                          **where.kw())
-        rows.append(TableRow(tuple(tests), tuple(_normal(then.get(n)) for n, _ in outputs),
-                             where))
+            ctx.bag.error(
+                "E-TABLE", f"row #{i + 1} has no value for output(s) {missing}", **where.kw()
+            )
+        rows.append(TableRow(tuple(tests), tuple(_normal(then.get(n)) for n, _ in outputs), where))
     return rows
 
 
@@ -176,13 +206,18 @@ def table_function(table: Table, compiler: NativeCompiler) -> Compiled:
 
     def run(facts: Mapping[str, Any], item: Any) -> Any:
         values = [f(facts, item) for f in inputs]
-        hits = [r for r in table.rows
-                if all(cell_matches(t, v) for t, v in zip(r.tests, values, strict=True))]
+        hits = [
+            r
+            for r in table.rows
+            if all(cell_matches(t, v) for t, v in zip(r.tests, values, strict=True))
+        ]
         if table.hit_policy == "collect":
             return [shape(r.outputs) for r in hits]
         if table.hit_policy == "unique" and len(hits) > 1:
-            raise EvaluationError(f"table {table.id}: {len(hits)} rows match inputs "
-                                  f"{_show(table, values)} but hit policy is unique")
+            raise EvaluationError(
+                f"table {table.id}: {len(hits)} rows match inputs "
+                f"{_show(table, values)} but hit policy is unique"
+            )
         if hits:
             return shape(hits[0].outputs)
         if table.default is not None:
