@@ -187,6 +187,58 @@ def render_text(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+@main.command("sla")
+@click.argument("claim_file", metavar="CLAIM.json")
+@click.option("--ruleset", "ruleset", required=True, help="ruleset folder")
+@click.option("--as-of", "as_of", default=None, help="clock time, ISO 8601 with offset")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def sla_command(claim_file: str, ruleset: str, as_of: str | None, fmt: str) -> None:
+    """Print only the SLA clocks of one claim."""
+    from engine.evaluate import clocks
+
+    program = load_ruleset(ruleset)
+    claim = read_claim(claim_file)
+    try:
+        found = clocks(program, claim, as_of=parse_as_of(as_of))
+    except EngineError as exc:
+        fail(f"{claim_file}: {exc}")
+    if fmt == "json":
+        click.echo(canonical_json(found))
+        return
+    click.echo(render_clocks(found, program.ir.timezone))
+
+
+def render_clocks(found: list[dict[str, Any]], tz: str) -> str:
+    rows = [("clock", "status", "started", "due", "stopped", "remaining", "action")]
+    for c in found:
+        rows.append(
+            (
+                c["id"],
+                c["status"],
+                _short(c["started_at"]),
+                _short(c["due_at"]),
+                _short(c["stopped_at"]),
+                _span(c["remaining_seconds"]),
+                c["breach_action"],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join([*lines, f"(times in {tz}; remaining is negative when overdue)"])
+
+
+def _short(value: str | None) -> str:
+    return value[:16].replace("T", " ") if value else "-"
+
+
+def _span(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    sign = "-" if seconds < 0 else ""
+    days, rest = divmod(abs(seconds), 86400)
+    return f"{sign}{days}d {rest // 3600}h"
+
+
 @main.group("rules")
 def rules_group() -> None:
     """Rule authors' tools: compile checks and ruleset tests."""

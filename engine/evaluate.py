@@ -27,6 +27,7 @@ from engine.decision import (
 from engine.errors import EvaluationError
 from engine.program import Program, line_facts
 from engine.ruleset.compiler import compile_ruleset
+from engine.sla import claim_clocks, sweep
 
 ENGINE_VERSION = "0.1.0"
 
@@ -65,8 +66,10 @@ def evaluate(
         adjudication = adjudicate(program.steps, lines, denied)
     applied += step_reasons(adjudication, lines, claim.currency)
     amounts, amount_lines = totals(adjudication, outcome in ("approve", "partial"))
+    sla = claim_clocks(program.ir, program.sla, facts, as_of, program.tz, claim.currency)
     return _decision(
         program,
+        sla,
         claim,
         as_of,
         chosen,
@@ -81,6 +84,7 @@ def evaluate(
 
 def _decision(
     program: Program,
+    sla: list[dict[str, Any]],
     claim: Claim,
     as_of: dt.datetime,
     backend: Any,
@@ -128,6 +132,7 @@ def _decision(
         "reasons": reasons,
         "benefit_balance": {k: f"{v:.2f}" for k, v in sorted(balances.items())},
         "notices": notices,
+        "sla": sla,
         "trace": trace,
         "ruleset": program.ir.identity.to_dict(),
         "as_of": as_of.isoformat(),
@@ -136,3 +141,20 @@ def _decision(
             "version": f"{ENGINE_VERSION}+{backend.name}.{backend.version}",
         },
     }
+
+
+def clocks(
+    program: Program, claim: Claim | Mapping[str, Any] | str | bytes, *, as_of: dt.datetime
+) -> list[dict[str, Any]]:
+    """Only the SLA clocks of a claim (no rule evaluation): ``claims sla``."""
+    if not isinstance(claim, Claim):
+        claim = load_claim(claim)
+    facts = program.facts(claim, as_of)
+    return claim_clocks(program.ir, program.sla, facts, as_of, program.tz, claim.currency)
+
+
+def portfolio_sweep(
+    program: Program, claims: list[Claim], *, as_of: dt.datetime
+) -> list[dict[str, Any]]:
+    """Breached and due-soon clocks across many claims, most urgent first."""
+    return sweep({"claim_id": c.claim_id, "sla": clocks(program, c, as_of=as_of)} for c in claims)

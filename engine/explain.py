@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.expression.native import lookup
 from engine.money import format_date, format_money
-from engine.ruleset.compiler import PLACEHOLDER
+from engine.ruleset.placeholders import PLACEHOLDER
 
 MISSING = "—"
 

@@ -56,6 +56,9 @@ class Program:
             for r in ir.rules_in_order()
         ]
         self.steps = [(s, compiler.compile(s.expr.node)) for s in ir.benefit]
+        from engine.sla import compile_sla_nodes  # engine.sla builds on this module
+
+        self.sla = compile_sla_nodes(ir, compiler)
 
     def facts(self, claim: Claim, as_of: dt.datetime) -> Facts:
         """The fact dict a claim presents to the rules at ``as_of``."""

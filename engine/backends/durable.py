@@ -22,6 +22,7 @@ import contextlib
 import copy
 import itertools
 import threading
+import weakref
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from typing import Any
@@ -85,19 +86,21 @@ class DurableBackend:
         self.version = package_version("durable-rules")
         self._host = _Host()
         self._lock = threading.Lock()
-        self._compiled: dict[int, _Compiled] = {}
+        # Keyed by the Program itself (weakly): a freed Program's id() can be reused.
+        self._compiled: weakref.WeakKeyDictionary[Program, _Compiled] = weakref.WeakKeyDictionary()
+        self._registered = 0
         self._sessions = itertools.count(1)
 
     def prepare(self, program: Program) -> _Compiled:
-        key = id(program)
         with self._lock:
-            if key not in self._compiled:
-                self._compiled[key] = self._register(program)
-            return self._compiled[key]
+            if program not in self._compiled:
+                self._compiled[program] = self._register(program)
+            return self._compiled[program]
 
     def _register(self, program: Program) -> _Compiled:
         ident = program.ir.identity
-        name = f"{ident.id}_{ident.content_hash[7:23]}_{len(self._compiled)}"
+        self._registered += 1
+        name = f"{ident.id}_{ident.content_hash[7:23]}_{self._registered}"
         definition: dict[str, Any] = {
             _CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}], "run": _CATCH_ALL}
         }

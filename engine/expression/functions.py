@@ -105,6 +105,28 @@ def _coalesce(*args: Any) -> Any:
     return next((a for a in args if a is not None), None)
 
 
+def _rerequested(events: list[Any], documents: list[Any], required: list[Any]) -> list[str]:
+    """Items a later document request asked for that were knowable at the first (IL art. 22).
+
+    Knowable at the first request = required by the claim and not held at that moment. A
+    later request may only ask for what that first notice could not have known.
+    """
+    requests = sorted(
+        (e for e in events if e["type"] == "documents_requested"), key=lambda e: e["at"]
+    )
+    if len(requests) < 2:
+        return []
+    first = requests[0]
+    held = {d["type"] for d in documents if d["received_at"] <= first["at"]}
+    knowable = {str(r) for r in required} - held
+    asked_first = {str(m) for m in (first.get("detail") or {}).get("missing", [])}
+    late: set[str] = set()
+    for later in requests[1:]:
+        asked = {str(m) for m in (later.get("detail") or {}).get("missing", [])}
+        late |= (asked & knowable) - asked_first
+    return sorted(late)
+
+
 # ---- typing rules -------------------------------------------------------------------------
 
 
@@ -178,6 +200,12 @@ def _t_number(name: str) -> TypeRule:
         return NUMBER
 
     return rule
+
+
+def _t_rerequested(ts: list[T], col: int) -> T:
+    for i in range(3):
+        _want(ts, i, ["list"], col, "rerequested_documents")
+    return list_of(STRING)
 
 
 def _t_len(ts: list[T], col: int) -> T:
@@ -326,6 +354,15 @@ FUNCTIONS: dict[str, Function] = {
             _t_strings("id_checksum_valid", BOOL),
             id_number_checksum_valid,
             doc="true if a PRC resident ID number passes its GB 11643 check digit",
+        ),
+        Function(
+            "rerequested_documents",
+            3,
+            3,
+            _t_rerequested,
+            _rerequested,
+            doc="documents a later request asked for that the first request could have "
+            "listed: rerequested_documents(events, documents, required)",
         ),
         Function(
             "lower",

@@ -8,7 +8,6 @@ returned; otherwise :class:`RulesetError` carries every diagnostic.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,16 @@ from engine.claim import Claim, Item
 from engine.errors import DiagnosticBag, RulesetError
 from engine.expression.nodes import BoolOp, Compare, Literal, Node
 from engine.expression.nodes import Path as FactPath
-from engine.expression.types import DATE, DATETIME, Scope, T, list_of, model_type
+from engine.expression.types import ANY, DATE, DATETIME, Scope, T, list_of, model_type
 from engine.ruleset.benefit_compile import compile_steps
 from engine.ruleset.context import CompileContext
 from engine.ruleset.ir import Derive, Expr, Rule, RulesetIdentity, RulesetIR, Table
+from engine.ruleset.placeholders import check_placeholders
 from engine.ruleset.schema import DERIVE, INCLUDED, RULE, TOP
+from engine.ruleset.sla_compile import compile_calendar, compile_event_types, compile_sla
 from engine.ruleset.source import SourceFile, node_where, read_ruleset
 from engine.ruleset.tables import compile_table, table_type
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)(?::(\w+))?\}")
-FORMATS = ("money", "percent", "date", "number", "text")
 # The date a rule's effective window is checked against, by scope.
 EFFECTIVE_DATE = {"claim": ("incident", "onset_date"), "line": ("line", "service_date")}
 
@@ -84,23 +83,30 @@ class _Compiler:
         rules = self._rules(sections["rules"], str(main.data.get("hit_policy", "collect")))
         steps = compile_steps(self.ctx, sections["benefit"], self.scope(True))
         data = main.data
+        self.ctx.file = main.path
         identity = RulesetIdentity(
             str(data.get("ruleset", "")), str(data.get("version", "")), content_hash, revision
         )
         self._check_timezone(data)
+        event_types = compile_event_types(self.ctx, data.get("events"))
+        calendar = compile_calendar(self.ctx, data)
+        sla = compile_sla(self.ctx, sections["sla"], self.scope(False), event_types)
         return RulesetIR(
-            identity,
-            str(data.get("title", "")),
-            str(data.get("jurisdiction", "")),
-            str(data.get("timezone", "UTC")),
-            str(data.get("hit_policy", "collect")),
-            tuple(derives),
-            tuple(tables),
-            tuple(rules),
-            tuple(steps),
-            self.facts,
-            self.line,
-            {"sla": sections["sla"], "files": [f.path for f in files]},
+            identity=identity,
+            title=str(data.get("title", "")),
+            jurisdiction=str(data.get("jurisdiction", "")),
+            timezone=str(data.get("timezone", "UTC")),
+            hit_policy=str(data.get("hit_policy", "collect")),
+            derives=tuple(derives),
+            tables=tuple(tables),
+            rules=tuple(rules),
+            benefit=tuple(steps),
+            facts_type=self.facts,
+            line_type=self.line,
+            sla=tuple(sla),
+            calendar=calendar,
+            event_types=event_types,
+            extra={"files": [f.path for f in files]},
         )
 
     def _check_timezone(self, data: Any) -> None:
@@ -163,6 +169,7 @@ class _Compiler:
                 continue
             expr = self.ctx.expression(data, "expr", self.scope(scope == "line"))
             if expr is None:
+                self._add_fact(name, scope, ANY)  # already reported: don't cascade
                 continue
             self._add_fact(name, scope, expr.type)
             out.append(Derive(name, scope, expr, str(data.get("description", ""))))
@@ -238,32 +245,7 @@ class _Compiler:
         )
 
     def _placeholders(self, explain: Any, with_line: bool, label: str) -> None:
-        from engine.expression.checker import Checker
-
-        scope = self.scope(with_line)
-        for lang in ("zh", "en"):
-            text = str(explain.get(lang, ""))
-            for match in PLACEHOLDER.finditer(text):
-                where = self.ctx.at(explain, lang)
-                path = FactPath(tuple(match.group(1).split(".")))
-                checker = Checker(scope)
-                checker.check(path)
-                for issue in checker.issues:
-                    if issue.code == "E-NULLABLE":
-                        continue  # a missing value renders as "—"
-                    self.ctx.bag.error(
-                        "E-PLACEHOLDER",
-                        f"{label} {lang} explanation: {issue.message}",
-                        **where.kw(),
-                        suggestion=issue.suggestion,
-                    )
-                if match.group(2) and match.group(2) not in FORMATS:
-                    self.ctx.bag.error(
-                        "E-PLACEHOLDER",
-                        f"unknown format '{match.group(2)}'",
-                        **where.kw(),
-                        suggestion=f"one of {', '.join(FORMATS)}",
-                    )
+        check_placeholders(self.ctx, explain, self.scope(with_line), label)
 
     def _duplicate(self, what: str, name: str, data: Any, key: str) -> None:
         self.ctx.bag.error(

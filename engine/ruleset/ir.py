@@ -117,6 +117,42 @@ class BenefitStep:
 
 
 @dataclass(frozen=True)
+class SlaExtension:
+    event: str
+    max: int
+    requires_approval: bool = True
+    requires_notice: bool = True
+
+
+@dataclass(frozen=True)
+class SlaNode:
+    id: str
+    title: str
+    start_events: tuple[str, ...]
+    stop_events: tuple[str, ...]
+    duration: int
+    unit: str  # calendar_days | working_days | hours
+    breach_action: str
+    legal_basis: tuple[str, ...]
+    explain: Explanation
+    start_where: Expr | None = None
+    start_fact: Expr | None = None
+    start_rule: str = "next_day"
+    roll_to_working_day: bool = False
+    pauses: tuple[tuple[str, str], ...] = ()
+    extension: SlaExtension | None = None
+    applies_when: Expr | None = None
+    due_soon_seconds: int = 0
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    name: str = "CN"
+    beyond: str = "error"
+
+
+@dataclass(frozen=True)
 class RulesetIdentity:
     id: str
     version: str
@@ -145,6 +181,9 @@ class RulesetIR:
     benefit: tuple[BenefitStep, ...]
     facts_type: T  # claim facts + derived facts, for placeholders and tooling
     line_type: T
+    sla: tuple[SlaNode, ...] = ()
+    calendar: CalendarConfig = CalendarConfig()
+    event_types: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (sla...)
 
     def rules_in_order(self) -> list[Rule]:

@@ -43,6 +43,8 @@ TOP = {
     "rules": Key("list", doc="compliance rules"),
     "benefit": Key("list", doc="cost-sharing steps, applied per line in order"),
     "sla": Key("list", doc="SLA clock nodes"),
+    "events": Key("list", doc="the event types a claim timeline may carry"),
+    "calendar": Key("map", doc="working-day calendar: {name: CN|weekdays, beyond: error|weekdays}"),
 }
 
 INCLUDED = {k: TOP[k] for k in ("derive", "tables", "rules", "benefit", "sla")}
@@ -135,3 +137,49 @@ def kind_ok(kind: str, value: Any) -> bool:
     if kind == "str" and isinstance(value, int | float) and not isinstance(value, bool):
         return True  # version: 1.0 is fine as text
     return isinstance(value, KIND_CHECK[kind])
+
+
+CALENDAR = {
+    "name": Key("str", True, enum=("CN", "weekdays")),
+    "beyond": Key(
+        "str",
+        enum=("error", "weekdays"),
+        doc="years the calendar has no data for: fail, or count Monday-Friday",
+    ),
+}
+
+EVENT_TYPE = {"type": Key("str", True), "description": Key("str")}
+
+SLA_UNITS = ("calendar_days", "working_days", "hours")
+SLA = {
+    "id": Key("str", True),
+    "title": Key("str", True),
+    "description": Key("str"),
+    "start_event": Key("any", doc="event type (or list) whose first occurrence starts the clock"),
+    "start_where": Key("expr", doc="condition on the start event, e.g. .detail.outcome == 'deny'"),
+    "start_fact": Key("expr", doc="alternatively: a date fact that starts the clock"),
+    "start_rule": Key(
+        "str",
+        enum=("next_day", "same_day"),
+        doc="day units: count from the day after the start (default) or the same day",
+    ),
+    "stop_event": Key("any", True, doc="event type (or list) that stops the clock"),
+    "duration": Key("int", True),
+    "unit": Key("str", True, enum=SLA_UNITS),
+    "roll_to_working_day": Key("bool", doc="a deadline on a non-working day moves to the next one"),
+    "pause_events": Key("list", doc="[{pause: type, resume: type}]"),
+    "extension": Key("map", doc="{event, max, requires_approval, requires_notice}"),
+    "applies_when": Key("expr"),
+    "due_soon": Key("str", doc="warning threshold before the deadline: 48h or 2d"),
+    "breach_action": Key("str", True, doc="escalate, advance_payment_due, ..."),
+    "legal_basis": Key("list", True),
+    "explain": Key("map", True),
+}
+
+SLA_PAUSE = {"pause": Key("str", True), "resume": Key("str", True)}
+SLA_EXTENSION = {
+    "event": Key("str", True),
+    "max": Key("int", True, doc="most units the clock can be extended by, in total"),
+    "requires_approval": Key("bool", doc="the event's detail must name approved_by"),
+    "requires_notice": Key("bool", doc="the event's detail must carry notice_at"),
+}
