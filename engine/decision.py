@@ -91,7 +91,11 @@ def applied_rules(
 
 def claim_outcome(applied: list[Applied], adjudication: Adjudication, denied: set[int]) -> str:
     claim_level = [
-        a.outcome for a in applied if a.scope == "claim" or a.outcome in ("refer", "pend")
+        # A line's partial counts like a benefit step's partial: else the member would get an
+        # "approve" (and no PIPL art. 24 notice) next to a reason that reduces a line.
+        a.outcome
+        for a in applied
+        if a.scope == "claim" or a.outcome in ("refer", "pend", "partial")
     ]
     claim_level += [h.step.reason.outcome for h in adjudication.hits if h.step.reason]
     top = max(claim_level, key=OUTCOME_RANK.__getitem__, default="approve")

@@ -34,7 +34,7 @@ from engine.backends.durable_lowering import Lowering
 from engine.backends.encoding import encode
 from engine.errors import BackendError, EvaluationError
 from engine.expression.native import Compiled, lookup
-from engine.program import Facts, Program
+from engine.program import CompiledRule, Facts, Program
 
 _CATCH_ALL = "__seen"
 
@@ -68,7 +68,7 @@ def _recorder(rule_id: str) -> Any:
 
 @dataclass
 class _Scoped:
-    hoisted: list[tuple[str, Compiled]]
+    hoisted: list[tuple[str, Compiled, str]]  # (fact key, value, id of the rule it serves)
     paths: set[tuple[str, ...]]
 
 
@@ -110,7 +110,9 @@ class DurableBackend:
             lowered = Lowering(f"h{len(definition)}_").lower(rule.condition.node)
             target = scoped[rule.scope]
             target.paths |= lowered.paths
-            target.hoisted.extend((k, program.compiler.compile(n)) for k, n in lowered.hoisted)
+            target.hoisted.extend(
+                (k, program.compiler.compile(n), rule.id) for k, n in lowered.hoisted
+            )
             kind = "l" if rule.scope == "line" else "c"
             definition[rule.id] = {
                 "all": [{"m": {"$and": [{"k": kind}, lowered.condition]}}],
@@ -121,14 +123,20 @@ class DurableBackend:
 
     def match(self, program: Program, facts: Facts, lines: list[Facts]) -> Matches:
         compiled = self.prepare(program)
-        batch = [_fact(compiled.claim, facts, "c", 0)]
-        batch.extend(_fact(compiled.line, f, "l", f["line"]["line_id"]) for f in lines)
+        failed: set[tuple[str, int | None]] = set()
+        batch = [_fact(compiled.claim, facts, "c", 0, failed)]
+        batch.extend(_fact(compiled.line, f, "l", f["line"]["line_id"], failed) for f in lines)
         hits = self._run(compiled.name, batch)
         out: Matches = {}
+        by_line = {f["line"]["line_id"]: f for f in lines}
         for rule in program.rules:
             ids = [f["line"]["line_id"] for f in lines] if rule.rule.scope == "line" else [None]
             for line_id in ids:
-                out[(rule.rule.id, line_id)] = f"{rule.rule.id}|{line_id or 0}" in hits
+                if (rule.rule.id, line_id) in failed:
+                    target = facts if line_id is None else by_line[line_id]
+                    out[(rule.rule.id, line_id)] = _native_test(rule, target)
+                else:
+                    out[(rule.rule.id, line_id)] = f"{rule.rule.id}|{line_id or 0}" in hits
         return out
 
     def _run(self, name: str, batch: list[dict[str, Any]]) -> set[str]:
@@ -153,18 +161,35 @@ class DurableBackend:
             self._host.delete_state(name, sid)
 
 
-def _fact(scoped: _Scoped, facts: Facts, kind: str, line_id: int) -> dict[str, Any]:
+def _fact(
+    scoped: _Scoped,
+    facts: Facts,
+    kind: str,
+    line_id: int,
+    failed: set[tuple[str, int | None]],
+) -> dict[str, Any]:
     fact: dict[str, Any] = {"k": kind, "lid": line_id}
     for parts in scoped.paths:
         _put(fact, parts, encode(lookup(facts, parts)))
-    for key, fn in scoped.hoisted:
+    for key, fn, rule_id in scoped.hoisted:
         try:
             value = fn(facts, None)
         except EvaluationError:
-            raise
+            # Hoisted values are computed eagerly, but native short-circuits: a guarded
+            # ``x != 0 and y / x > 1`` must not fail. The rule is decided natively instead.
+            failed.add((rule_id, line_id if kind == "l" else None))
+            continue
         if value is not None:
             fact[key] = encode(value)
     return fact
+
+
+def _native_test(rule: CompiledRule, target: Facts) -> bool:
+    """The native answer (and native error, naming the rule) for a rule durable can't decide."""
+    try:
+        return rule.test(target, None) is True
+    except EvaluationError as exc:
+        raise EvaluationError(exc.reason, rule_id=rule.rule.id) from exc
 
 
 def _put(target: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:

@@ -188,12 +188,16 @@ class _Compiler:
         for order, (file, data, index, container) in enumerate(entries):
             self.ctx.file = file
             rule = self._rule(data, order, self.ctx.at(container, index))
+            # Why by the raw id: a first rule with its own error must still claim its id,
+            # or its duplicate would only be reported after that error is fixed.
+            rule_id = str(data["id"]) if isinstance(data, dict) and "id" in data else None
+            if rule_id is not None and rule_id in seen:
+                self._duplicate("rule", rule_id, data, "id")
+                continue
+            if rule_id is not None:
+                seen.add(rule_id)
             if rule is None:
                 continue
-            if rule.id in seen:
-                self._duplicate("rule", rule.id, data, "id")
-                continue
-            seen.add(rule.id)
             rules.append(rule)
         return rules
 

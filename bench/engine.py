@@ -1,0 +1,494 @@
+"""Throughput and latency of the claims engine against GoRules zen-engine, with a cross-check.
+
+Run: ``python bench/engine.py [--claims N] [--seconds S] [--seed K] [--json] [--profile]``.
+
+What is compared: the compliance rules of ``rulesets/cn-health`` (its ``rules:``), on a
+deterministic corpus of varied claims (``bench/corpus.py``).
+
+- ``native`` and ``durable``: ``engine.evaluate.evaluate`` end to end on an already loaded
+  :class:`~engine.claim.Claim`: derived facts, rule matching, the full trace (every rule on
+  every line, with the facts it read), cost sharing, SLA clocks and the rendered zh/en reasons.
+- ``zen``: the same compliance rules as a JDM graph (``bench/jdm/cn_health_compliance.json``)
+  run by zen-engine's Python binding. zen is fed the derived facts the engine computes
+  (``program.facts``: days since start, claimed total, missing and re-requested documents,
+  per-line duplicate flag and typical cost), computed ONCE before timing. That is fair only
+  because the engine's time includes computing those facts; zen's time includes converting
+  them to its input (Decimals to numbers, dates to day numbers). The ID check digit is
+  computed inside the JDM graph, as the engine computes it inside its rule.
+- informational rows: ``native-rules`` is the engine's compliance stage alone (derived facts,
+  native matching, full trace; no cost sharing, SLA clocks or reasons), i.e. the work zen
+  does plus the fact stage; ``zen+facts`` is zen with the fact stage inside the timed region
+  (the same work as ``native-rules``); ``zen+trace`` is zen with its own trace switched on.
+
+Left out of the comparison: cost sharing (the ``benefit:`` steps: eligible amount,
+deductible, coinsurance, annual limit), the SLA clocks and the reason texts. zen does none of
+that, our engine always does, so the comparison is conservative for our engine.
+
+Cross-check: for every claim, the set of matched ``(rule_id, line_id)`` pairs of zen (claim
+level and per line) must equal the matched set of the engine's ``trace``; native and durable
+must also give the same decision. Any mismatch is printed and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: bench/ would shadow the ``engine`` package
+    _HERE = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+    sys.path.insert(0, str(_HERE.parent))
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any
+
+import zen
+
+from bench.corpus import make_claims
+from engine.backends.base import available_backends, get_backend
+from engine.claim import Claim, load_claim
+from engine.decision import applied_rules
+from engine.evaluate import evaluate, load_program
+from engine.program import Facts, Program, line_facts
+
+REPO = Path(__file__).resolve().parents[1]
+RULESET = REPO / "rulesets" / "cn-health"
+JDM = Path(__file__).resolve().parent / "jdm" / "cn_health_compliance.json"
+AS_OF = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+TARGET_NATIVE_OVER_ZEN = 1.0  # native throughput at least zen's, trace on
+TARGET_DURABLE_OVER_NATIVE = 3.0  # durable at most 3x native's time per claim
+NOTES = (
+    "native/durable: engine.evaluate end to end on a loaded Claim (derived facts, matching, "
+    "full trace, cost sharing, SLA clocks, zh/en reasons); load_claim is not timed.",
+    "zen: input conversion from precomputed program.facts + decision.evaluate; fair only "
+    "because the engine's time includes computing those facts.",
+    "cost sharing (benefit steps), SLA clocks and reason texts are left out of the "
+    "comparison: zen does none of it, the engine does all of it.",
+    "informational rows: native-rules = the engine's compliance stage alone (program.facts, "
+    "matching, full trace; no cost sharing, SLA clocks or reasons), the same work as "
+    "zen+facts; zen+facts = zen with program.facts timed; zen+trace = zen's trace on.",
+    "backends take turns one corpus pass at a time (after a warm-up), so machine noise "
+    "hits them alike. zen's p99 and mean include occasional millisecond stalls outside its "
+    "own evaluation time (the 'performance' it reports stays far below them): compare p50 too.",
+)
+
+Match = tuple[str, int | None]
+
+
+# ---- zen side -----------------------------------------------------------------------------
+
+
+def load_zen(path: Path = JDM) -> Any:
+    """The compiled JDM decision (``zen.ZenDecision``)."""
+    return zen.ZenEngine().create_decision(path.read_text(encoding="utf-8"))
+
+
+def jdm_rule_ids(path: Path = JDM) -> dict[str, set[str]]:
+    """Rule ids the JDM graph can emit, by scope: ``{"claim": {...}, "line": {...}}``."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, set[str]] = {"claim": set(), "line": set()}
+    for node in doc["nodes"]:
+        if node["type"] != "decisionTableNode":
+            continue
+        scope = "line" if node["content"].get("executionMode") == "loop" else "claim"
+        out[scope] |= {row["rule_id"].strip("'\"") for row in node["content"]["rules"]}
+    return out
+
+
+def _num(value: Decimal | int) -> float | int:
+    return value if isinstance(value, int) else float(value)
+
+
+def _day(value: dt.date | None) -> int | None:
+    return None if value is None else value.toordinal()
+
+
+def zen_input(facts: Facts) -> dict[str, Any]:
+    """The zen context for one claim, from the engine's facts (``program.facts``).
+
+    Numbers go to zen as floats (every threshold compared is a whole number and amounts have
+    two places, so no comparison can flip), dates as day numbers.
+    """
+    policy, incident = facts["policy"], facts["incident"]
+    return {
+        "claim_type": facts["claim_type"],
+        "member": {"id_number": facts["member"]["id_number"]},
+        "policy": {
+            "status": policy["status"],
+            "start_day": _day(policy["start_date"]),
+            "end_day": _day(policy["end_date"]),
+            "waiting_period_days": policy["waiting_period_days"],
+            "exclusions": policy["exclusions"],
+            "exclusions_explained_at_sale": policy["exclusions_explained_at_sale"],
+            "designated_providers_only": policy["designated_providers_only"],
+            "designated_providers": policy["designated_providers"],
+        },
+        "incident": {
+            "onset_day": _day(incident["onset_date"]),
+            "is_accident": incident["is_accident"],
+            "loss_notice_day": _day(incident["loss_notice_date"]),
+        },
+        "days_since_start": facts["days_since_start"],
+        "claimed_total": _num(facts["claimed_total"]),
+        "missing_documents": facts["missing_documents"],
+        "rerequested": facts["rerequested"],
+        "lines": [
+            {
+                "line_id": item["line_id"],
+                "category": item["category"],
+                "provider_id": item["provider_id"],
+                "amount": _num(item["amount"]),
+                "typical_cost": _num(item["typical_cost"]),
+                "is_duplicate": item["is_duplicate"],
+            }
+            for item in facts["items"]
+        ],
+    }
+
+
+def zen_matches(response: dict[str, Any]) -> set[Match]:
+    """Matched ``(rule_id, line_id)`` pairs from a zen response (``line_id`` None: claim)."""
+    result = response["result"]
+    found: set[Match] = {(hit["rule_id"], None) for hit in result.get("claim_hits") or []}
+    for line in result.get("line_hits") or []:
+        found |= {(hit["rule_id"], int(hit["line_id"])) for hit in line}
+    return found
+
+
+def engine_matches(decision: dict[str, Any]) -> set[Match]:
+    """Matched ``(rule_id, line_id)`` pairs from an engine decision's trace."""
+    return {(t["rule_id"], t["line_id"]) for t in decision["trace"] if t["matched"]}
+
+
+# ---- cross-check --------------------------------------------------------------------------
+
+
+def _without_engine(decision: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in decision.items() if k != "engine"}
+
+
+def coverage_problems(program: Program, path: Path = JDM) -> list[str]:
+    """Rules of the ruleset the JDM lacks (or has extra), per scope."""
+    ours: dict[str, set[str]] = {"claim": set(), "line": set()}
+    for compiled in program.rules:
+        ours[compiled.rule.scope].add(compiled.rule.id)
+    theirs = jdm_rule_ids(path)
+    problems = []
+    for scope in ("claim", "line"):
+        for rule_id in sorted(ours[scope] - theirs[scope]):
+            problems.append(f"{scope} rule '{rule_id}' is in the ruleset but not in the JDM")
+        for rule_id in sorted(theirs[scope] - ours[scope]):
+            problems.append(f"{scope} rule '{rule_id}' is in the JDM but not in the ruleset")
+    return problems
+
+
+def default_check_backends() -> list[str]:
+    """Every installed backend, native first (the reference the others are compared with)."""
+    return sorted(available_backends(), key=lambda b: b != "native")
+
+
+def cross_check(
+    program: Program,
+    claims: Sequence[Claim],
+    *,
+    as_of: dt.datetime = AS_OF,
+    decision: Any = None,
+    backends: Iterable[str] | None = None,
+) -> list[str]:
+    """Every disagreement, as text: zen vs the engine's trace, and between the backends."""
+    decision = decision if decision is not None else load_zen()
+    chosen = list(backends) if backends is not None else default_check_backends()
+    problems = coverage_problems(program)
+    for claim in claims:
+        results = {b: evaluate(program, claim, as_of=as_of, backend=b) for b in chosen}
+        reference_name = chosen[0]
+        reference = results[reference_name]
+        ours = engine_matches(reference)
+        theirs = zen_matches(decision.evaluate(zen_input(program.facts(claim, as_of))))
+        if ours != theirs:
+            problems.append(
+                f"{claim.claim_id}: zen differs from {reference_name}: "
+                f"only {reference_name} {sorted(ours - theirs, key=str)}, "
+                f"only zen {sorted(theirs - ours, key=str)}"
+            )
+        for name in chosen[1:]:
+            if _without_engine(results[name]) != _without_engine(reference):
+                diff = sorted(engine_matches(results[name]) ^ ours, key=str)
+                problems.append(
+                    f"{claim.claim_id}: {name} decision differs from {reference_name} "
+                    f"(outcomes {results[name]['outcome']}/{reference['outcome']}, "
+                    f"trace difference {diff})"
+                )
+    return problems
+
+
+# ---- timing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    evaluations: int
+    claims_per_s: float
+    p50_us: float
+    p99_us: float
+    mean_us: float
+
+
+def _percentile(sorted_ns: list[int], q: float) -> float:
+    index = min(len(sorted_ns) - 1, max(0, round(q * (len(sorted_ns) - 1))))
+    return sorted_ns[index] / 1000
+
+
+def _stats(latencies: list[int]) -> Stats:
+    total = sum(latencies)
+    ordered = sorted(latencies)
+    return Stats(
+        evaluations=len(ordered),
+        claims_per_s=len(ordered) * 1e9 / total,
+        p50_us=_percentile(ordered, 0.50),
+        p99_us=_percentile(ordered, 0.99),
+        mean_us=total / len(ordered) / 1000,
+    )
+
+
+def measure(
+    runners: dict[str, tuple[Callable[[Any], Any], Sequence[Any]]],
+    *,
+    seconds: float,
+    min_rounds: int = 2,
+) -> dict[str, Stats]:
+    """Per-item latency (``perf_counter_ns``) of each runner over whole passes of its items.
+
+    Each runner first warms up on up to 50 items. Then the runners take turns, one pass each
+    per round, so that machine noise (other processes, frequency changes) hits all of them
+    alike; rounds go on until the runners have had ``seconds`` each on average (at least
+    ``min_rounds``). Throughput is evaluations / summed latency.
+    """
+    for run, items in runners.values():
+        for item in items[:50]:
+            run(item)
+    clock = time.perf_counter_ns
+    latencies: dict[str, list[int]] = {name: [] for name in runners}
+    budget = int(seconds * 1e9) * len(runners)
+    spent, rounds = 0, 0
+    while rounds < min_rounds or spent < budget:
+        for name, (run, items) in runners.items():
+            gc.collect()  # do not bill one runner for another's garbage
+            out = latencies[name]
+            for item in items:
+                start = clock()
+                run(item)
+                out.append(clock() - start)
+        spent = sum(sum(v) for v in latencies.values())
+        rounds += 1
+    return {name: _stats(v) for name, v in latencies.items()}
+
+
+def run_benchmark(
+    program: Program, claims: Sequence[Claim], *, seconds: float, as_of: dt.datetime = AS_OF
+) -> dict[str, Stats]:
+    decision = load_zen()
+    facts = [program.facts(c, as_of) for c in claims]  # zen's precomputed facts (untimed)
+    native = get_backend("native")
+
+    def rules_only(claim: Claim) -> Any:
+        """The engine's compliance stage alone: facts, matching, full trace."""
+        f = program.facts(claim, as_of)
+        lines = line_facts(f)
+        return applied_rules(program, native.match(program, f, lines), f, lines)
+
+    def end_to_end(backend: str) -> Callable[[Claim], Any]:
+        return lambda claim: evaluate(program, claim, as_of=as_of, backend=backend)
+
+    runners: dict[str, tuple[Callable[[Any], Any], Sequence[Any]]] = {}
+    for backend in ("native", "durable"):
+        if backend in available_backends():
+            runners[backend] = (end_to_end(backend), claims)
+    runners["zen"] = (lambda f: decision.evaluate(zen_input(f)), facts)
+    runners["native-rules"] = (rules_only, claims)
+    runners["zen+facts"] = (
+        lambda c: decision.evaluate(zen_input(program.facts(c, as_of))),
+        claims,
+    )
+    runners["zen+trace"] = (lambda f: decision.evaluate(zen_input(f), {"trace": True}), facts)
+    return measure(runners, seconds=seconds)
+
+
+# ---- environment and report ---------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _pkg(name: str) -> str:
+    try:
+        return package_version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "zen-engine": _pkg("zen-engine"),
+        "durable-rules": _pkg("durable-rules"),
+    }
+
+
+def ratios(stats: dict[str, Stats]) -> dict[str, float | None]:
+    native, durable, zen_ = stats.get("native"), stats.get("durable"), stats.get("zen")
+    rules, zen_facts = stats.get("native-rules"), stats.get("zen+facts")
+    return {
+        "native_over_zen_throughput": native.claims_per_s / zen_.claims_per_s
+        if native and zen_
+        else None,
+        "durable_over_native_time": durable.mean_us / native.mean_us
+        if durable and native
+        else None,
+        "native_rules_over_zen_facts_throughput": rules.claims_per_s / zen_facts.claims_per_s
+        if rules and zen_facts
+        else None,
+    }
+
+
+def targets(r: dict[str, float | None]) -> dict[str, bool | None]:
+    a, b = r["native_over_zen_throughput"], r["durable_over_native_time"]
+    return {
+        "native_at_least_zen": None if a is None else a >= TARGET_NATIVE_OVER_ZEN,
+        "durable_within_3x_native": None if b is None else b <= TARGET_DURABLE_OVER_NATIVE,
+    }
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def render_table(report: dict[str, Any]) -> str:
+    env, run = report["environment"], report["run"]
+    lines = [
+        f"Claims engine benchmark: cn-health compliance rules, {run['claims']} claims "
+        f"(seed {run['seed']}), as_of {run['as_of']}, ~{run['seconds']} s timed per backend",
+        f"date {env['date']} | {env['platform']} | {env['cpu']} | "
+        f"{env['cores']} cores ({env['cores_usable']} usable)",
+        f"python {env['python']} | zen-engine {env['zen-engine']} | "
+        f"durable-rules {env['durable-rules']}",
+        "",
+        f"{'backend':<13} {'claims/s':>10} {'p50 us':>9} {'p99 us':>9} {'mean us':>9} "
+        f"{'evaluations':>12}",
+    ]
+    for name, s in report["results"].items():
+        lines.append(
+            f"{name:<13} {s['claims_per_s']:>10,.0f} {s['p50_us']:>9.1f} {s['p99_us']:>9.1f} "
+            f"{s['mean_us']:>9.1f} {s['evaluations']:>12,}"
+        )
+    r, t = report["ratios"], report["targets"]
+    a, b = r["native_over_zen_throughput"], r["durable_over_native_time"]
+    lines += [
+        "",
+        f"native/zen throughput: {a:.2f}x (target >= {TARGET_NATIVE_OVER_ZEN:.1f}: "
+        f"{_verdict(t['native_at_least_zen'])})"
+        if a is not None
+        else "native/zen throughput: n/a",
+        f"durable/native time:   {b:.2f}x (target <= {TARGET_DURABLE_OVER_NATIVE:.1f}: "
+        f"{_verdict(t['durable_within_3x_native'])})"
+        if b is not None
+        else "durable/native time: n/a (durable not installed)",
+    ]
+    c = r["native_rules_over_zen_facts_throughput"]
+    if c is not None:
+        lines.append(f"native-rules/zen+facts throughput (informational): {c:.2f}x")
+    check = report["cross_check"]
+    lines.append(
+        f"cross-check ({check['claims']} claims, zen vs engine trace, "
+        f"{' vs '.join(check['backends'])}): {len(check['mismatches'])} mismatches"
+    )
+    lines += [f"  MISMATCH {m}" for m in check["mismatches"]]
+    lines += ["", "notes:"] + [f"- {n}" for n in NOTES]
+    return "\n".join(lines)
+
+
+def profile_native(program: Program, claims: Sequence[Claim], *, top: int = 25) -> str:
+    for claim in claims[:50]:
+        evaluate(program, claim, as_of=AS_OF, backend="native")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for claim in claims:
+        evaluate(program, claim, as_of=AS_OF, backend="native")
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=500, help="corpus size (default 500)")
+    parser.add_argument(
+        "--seconds", type=float, default=2.0, help="minimum timed seconds per backend"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--profile", action="store_true", help="cProfile the native backend")
+    args = parser.parse_args(argv)
+
+    program = load_program(RULESET)
+    claims = [load_claim(c) for c in make_claims(args.claims, args.seed)]
+    if args.profile:
+        print(profile_native(program, claims))
+        return 0
+    backends = default_check_backends()
+    mismatches = cross_check(program, claims, backends=backends)
+    stats = run_benchmark(program, claims, seconds=args.seconds)
+    r = ratios(stats)
+    report = {
+        "environment": environment(),
+        "run": {
+            "claims": args.claims,
+            "seed": args.seed,
+            "seconds": args.seconds,
+            "as_of": AS_OF.isoformat(),
+            "ruleset": program.ir.identity.to_dict(),
+        },
+        "results": {name: asdict(s) for name, s in stats.items()},
+        "ratios": r,
+        "targets": targets(r),
+        "cross_check": {"claims": len(claims), "backends": backends, "mismatches": mismatches},
+        "notes": list(NOTES),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(render_table(report))
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""The ruleset test runner: cn-health's own cases pass with full rule coverage on both
+backends, and the runner catches wrong expectations, unknown keys and bad ``set`` paths."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from engine.backends import available_backends
+from engine.evaluate import evaluate, load_program
+from engine.program import Program
+from engine.ruleset_tests import RulesetTestReport, run_ruleset_tests
+
+REPO = Path(__file__).resolve().parents[2]
+CN_HEALTH = REPO / "rulesets" / "cn-health"
+EXAMPLE = REPO / "examples" / "claim.json"
+
+
+def make_program() -> Program:
+    return load_program(CN_HEALTH)
+
+
+def make_test_file(root: Path, cases: str, *, header: str = "", name: str = "cases.yaml") -> Path:
+    """A ruleset tests/ file under ``root`` whose cases start on line 5."""
+    folder = root / "tests"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(
+        f"base: {EXAMPLE}\n"
+        "as_of: 2025-07-01T09:00:00+08:00\n"
+        f"{header or '# no extra keys'}\n"
+        "cases:\n" + textwrap.dedent(cases).strip("\n") + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def make_report(root: Path, cases: str, **kwargs: Any) -> RulesetTestReport:
+    make_test_file(root, cases, header=kwargs.pop("header", ""))
+    return run_ruleset_tests(make_program(), root, **kwargs)
+
+
+def failure_text(report: RulesetTestReport) -> str:
+    return "\n".join(report.lines())
+
+
+# ---------------------------------------------------------------- cn-health's own tests
+
+
+def test_cn_health_cases_pass_on_both_backends_with_full_rule_coverage() -> None:
+    report = run_ruleset_tests(make_program(), CN_HEALTH, compare_backends=True)
+
+    assert report.failed == 0, failure_text(report)
+    assert report.passed >= 30
+    assert report.uncovered == [], failure_text(report)
+    assert len(report.covered) == report.total_rules == 15
+    assert report.always_applied == []  # every rule was also seen not applying
+    assert "rule coverage: 15/15 (100%)" in report.lines()
+    assert "cn-health: " + f"{report.passed} passed, 0 failed" in report.lines()
+
+
+def test_cli_rules_test_prints_the_report_and_exits_zero() -> None:
+    result = CliRunner().invoke(main, ["rules", "test", str(REPO / "rulesets")])
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^cn-health: \d+ passed, 0 failed$", result.output, re.MULTILINE)
+    assert "rule coverage: 15/15 (100%)" in result.output
+
+
+# ---------------------------------------------------------------- the runner catches mistakes
+
+
+def test_wrong_expected_outcome_is_reported_with_the_case_location(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: reference claim
+          expect: {outcome: approve, amounts: {payable: "3648.40"}}
+        - name: wrongly expects a denial
+          expect:
+            outcome: deny
+            reasons: [ELIG-INACTIVE]
+            amounts: {payable: "0.00"}
+            lines: {"2": {payable: "1.00"}}
+        """,
+    )
+    path = tmp_path / "tests" / "cases.yaml"
+
+    assert (report.passed, report.failed) == (1, 1)
+    lines = report.lines()
+    assert "  PASS reference claim" in lines
+    assert f"  FAIL wrongly expects a denial  ({path}:7)" in lines
+    text = failure_text(report)
+    assert "outcome: expected deny, got approve" in text
+    assert "reasons: expected [ELIG-INACTIVE], got [] (missing ELIG-INACTIVE)" in text
+    assert "amounts.payable: expected 0.00, got 3648.40" in text
+    assert "lines.2.payable: expected 1.00, got 448.40" in text
+    assert lines[-3] == "cn-health: 1 passed, 1 failed"
+
+
+def test_unknown_keys_fail_with_file_line_and_column(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: typo in expect
+          expect: {outcom: deny}
+        - name: typo in the case
+          patchh: {policy: {status: lapsed}}
+          expect: {outcome: deny}
+        - name: typo in a line expectation
+          expect: {lines: {"1": {payabel: "3200.00"}}}
+        """,
+        header="bse: elsewhere.json",
+    )
+    path = tmp_path / "tests" / "cases.yaml"
+
+    assert report.problems == [f"{path}:3:1: unknown key 'bse' in test file (did you mean base?)"]
+    assert [c.passed for c in report.cases] == [False, False, False]
+    assert report.cases[0].mismatches == [
+        f"{path}:6:12: unknown key 'outcom' in expect (did you mean outcome?)"
+    ]
+    assert report.cases[1].mismatches == [
+        f"{path}:8:3: unknown key 'patchh' in case (did you mean patch?)"
+    ]
+    assert report.cases[2].mismatches == [
+        f"{path}:11:26: unknown key 'payabel' in lines.1 (did you mean payable?)"
+    ]
+    assert report.failed == 4
+    assert f"ERROR {path}:3:1: unknown key 'bse' in test file (did you mean base?)" in (
+        report.lines()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("items[5].category", "items has 2 element(s): no index 5"),
+        ("policy.nope.status", "policy.nope does not exist in the claim"),
+        ("policy.status[0]", "policy.status is not a list, so [0] cannot index it"),
+        ("items.category", "items is not an object, so it has no field 'category'"),
+        ("items[x]", "'items[x]' is not a path such as policy.status or items[0].amount"),
+    ],
+)
+def test_bad_set_path_is_a_failure_with_a_clear_message(
+    tmp_path: Path, path: str, message: str
+) -> None:
+    report = make_report(
+        tmp_path,
+        f"""
+        - name: bad path
+          set: {{"{path}": dental}}
+          expect: {{outcome: approve}}
+        """,
+    )
+
+    assert report.failed == 1
+    assert report.cases[0].mismatches == [
+        f"{tmp_path / 'tests' / 'cases.yaml'}:6:9: set '{path}': {message}"
+    ]
+
+
+def test_unknown_rule_ids_and_bad_values_in_expect_are_failures(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: typos would otherwise pass silently
+          expect:
+            outcome: denied
+            not_fired: [waiting_periods]
+            amounts: {payable: 3648.40}
+        """,
+    )
+    text = failure_text(report)
+
+    assert report.failed == 1
+    assert "7:14: 'outcome': unknown outcome 'denied'" in text
+    assert "not_fired: unknown rule 'waiting_periods' (did you mean waiting_period?)" in text
+    assert "'payable' must be a quoted amount such as \"3648.40\", not 3648.4" in text
+
+
+def test_expected_error_on_a_valid_claim_fails_and_an_invalid_claim_passes(
+    tmp_path: Path,
+) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: valid claim, error expected
+          expect: {error: "items[0].amount"}
+        - name: invalid claim, error expected
+          set: {"items[0].amount": "-1.00"}
+          expect: {error: "items[0].amount: must be >= 0"}
+        - name: invalid claim, outcome expected
+          set: {"items[0].amount": "-1.00"}
+          expect: {outcome: approve}
+        """,
+    )
+
+    assert [c.passed for c in report.cases] == [False, True, False]
+    assert report.cases[0].mismatches == [
+        "error: expected an invalid claim ('items[0].amount'), got outcome approve"
+    ]
+    assert report.cases[2].mismatches[0].startswith("the claim could not be evaluated:")
+
+
+def test_patch_is_a_merge_patch_and_cases_do_not_leak_into_each_other(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: lapsed, and the line 2 category set
+          patch: {policy: {status: lapsed}, incident: {loss_notice_date: null}}
+          set: {"items[1].category": dental}
+          expect: {outcome: deny, fired: [policy_in_force, excluded_service]}
+        - name: the next case starts from the untouched base
+          expect: {outcome: approve, reasons: []}
+        """,
+    )
+
+    assert report.failed == 0, failure_text(report)
+
+
+def test_coverage_counts_rules_that_applied(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: lapsed
+          patch: {policy: {status: lapsed}}
+          expect: {outcome: deny}
+        - name: annual limit
+          patch: {policy: {annual_used: "1999999.00"}}
+          expect: {outcome: partial}
+        """,
+    )
+
+    assert report.failed == 0, failure_text(report)
+    assert report.covered == ["policy_in_force", "annual_limit"]
+    assert report.total_rules == 15
+    assert "waiting_period" in report.uncovered
+    assert "rule coverage: 2/15 (13%)" in report.lines()
+
+
+def test_invalid_yaml_is_reported_not_raised(tmp_path: Path) -> None:
+    make_test_file(tmp_path, "- name: [unclosed\n")
+    report = run_ruleset_tests(make_program(), tmp_path)
+
+    assert report.failed == 1
+    assert "invalid YAML" in report.problems[0]
+
+
+@pytest.mark.skipif(len(available_backends()) < 2, reason="needs both backends")
+def test_compare_backends_fails_a_case_when_decisions_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def skewed(program: Program, claim: Any, *, as_of: Any, backend: str | None) -> Any:
+        decision = evaluate(program, claim, as_of=as_of, backend=backend)
+        if backend == "native":
+            decision["amounts"]["payable"] = "0.01"
+        return decision
+
+    monkeypatch.setattr("engine.ruleset_tests.evaluate", skewed)
+    cases = """
+        - name: reference
+          expect: {outcome: approve}
+        """
+
+    assert make_report(tmp_path, cases).failed == 0
+    report = make_report(tmp_path, cases, backend="durable", compare_backends=True)
+    assert report.cases[0].mismatches == [
+        "backends differ: durable and native give different decisions "
+        "(first difference in 'amounts')"
+    ]

@@ -1,0 +1,83 @@
+"""The benchmark's corpus and its zen-engine JDM stay sound as the cn-health rules change.
+
+No timing here: only that the corpus is deterministic and loadable, and that the JDM graph
+matches the same (rule, line) pairs as the engine's trace.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # bench/ is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+pytest.importorskip("zen", reason="zen-engine is a dev/bench extra")
+
+from bench.corpus import make_claims  # noqa: E402
+from bench.engine import (  # noqa: E402
+    AS_OF,
+    RULESET,
+    coverage_problems,
+    cross_check,
+    engine_matches,
+    jdm_rule_ids,
+    load_zen,
+    zen_input,
+    zen_matches,
+)
+from engine.claim import id_number_checksum_valid, load_claim  # noqa: E402
+from engine.evaluate import evaluate, load_program  # noqa: E402
+
+CROSS_CHECK_CLAIMS = 40  # the first 34 claims of seed 7 already match every cn-health rule
+
+
+@pytest.fixture(scope="module")
+def program():
+    return load_program(RULESET)
+
+
+def test_make_claims_is_deterministic_and_every_claim_loads() -> None:
+    first = make_claims(60, seed=7)
+    assert first == make_claims(60, seed=7)
+    assert first[:20] == make_claims(20, seed=7)
+    assert first != make_claims(60, seed=8)
+    claims = [load_claim(c) for c in first]
+    assert len({c.claim_id for c in claims}) == 60
+    assert {len(c.items) for c in claims} == {1, 2, 3, 4, 5}
+    assert any(not id_number_checksum_valid(c.member.id_number) for c in claims)
+    assert sum(id_number_checksum_valid(c.member.id_number) for c in claims) > 40
+
+
+def test_jdm_lists_every_compliance_rule(program) -> None:
+    assert coverage_problems(program) == []
+    ids = jdm_rule_ids()
+    assert "excluded_service" in ids["line"] and "policy_in_force" in ids["claim"]
+
+
+def test_zen_matches_the_engine_trace(program) -> None:
+    claims = [load_claim(c) for c in make_claims(CROSS_CHECK_CLAIMS)]
+    assert cross_check(program, claims) == []
+
+    # not vacuous: the corpus makes every rule of the ruleset match somewhere
+    decision = load_zen()
+    matched = set()
+    for claim in claims:
+        ours = engine_matches(evaluate(program, claim, as_of=AS_OF, backend="native"))
+        assert ours == zen_matches(decision.evaluate(zen_input(program.facts(claim, AS_OF))))
+        matched |= {rule_id for rule_id, _ in ours}
+    assert matched == {compiled.rule.id for compiled in program.rules}
+
+
+def test_cross_check_reports_a_disagreement(program, tmp_path) -> None:
+    """A JDM that is off by one on a boundary is caught."""
+    text = (ROOT / "bench" / "jdm" / "cn_health_compliance.json").read_text(encoding="utf-8")
+    assert "typical_cost * 5" in text
+    broken = tmp_path / "broken.json"
+    broken.write_text(text.replace("typical_cost * 5", "typical_cost * 6"), encoding="utf-8")
+    claims = [load_claim(c) for c in make_claims(CROSS_CHECK_CLAIMS)]
+    problems = cross_check(program, claims, decision=load_zen(broken), backends=["native"])
+    assert problems and all("fraud_amount_outlier" in p for p in problems)
