@@ -3,9 +3,12 @@
 Outcome precedence (several rules hit): a claim-scope ``deny`` > ``refer`` > ``pend`` >
 ``partial`` > ``approve``. Line-scope hits decide the line: a denied line pays nothing, and
 the claim is ``partial`` when other lines still pay, ``deny`` when no line is left.
-``refer``/``pend`` on a line hold the whole claim. ``payable`` is released only for
-``approve``/``partial``; for ``pend``/``refer``/``deny`` the assessed amounts are shown and
-the payable is 0.00.
+``refer``/``pend``/``partial`` on a line count for the whole claim. ``payable`` is released
+only for ``approve``/``partial``; for ``pend``/``refer`` the assessed amounts are shown with
+payable 0.00, and a denied claim is re-adjudicated with every line denied (all amounts but
+``submitted`` are 0.00). Each line carries its own outcome: ``deny`` if denied, the claim's
+outcome while the claim is held (``pend``/``refer``), else ``partial`` if a reason reduced
+that line and ``approve`` if not.
 
 Under ``hit_policy: first`` only the first matching rule (by priority, then file order) of
 each scope (per line for line rules) applies; the trace still lists every rule evaluated.
@@ -21,7 +24,7 @@ from typing import Any
 
 from engine.backends.base import Matches
 from engine.benefit import ZERO, Adjudication
-from engine.explain import render
+from engine.explain import Labels, render
 from engine.program import Facts, Program, trace_values
 from engine.ruleset.ir import OUTCOME_RANK, Explanation
 
@@ -109,7 +112,7 @@ def claim_outcome(applied: list[Applied], adjudication: Adjudication, denied: se
     return "approve"
 
 
-def reason_entry(a: Applied, currency: str) -> dict[str, Any]:
+def reason_entry(a: Applied, currency: str, labels: Labels | None = None) -> dict[str, Any]:
     return {
         "rule_id": a.rule_id,
         "code": a.code,
@@ -119,8 +122,8 @@ def reason_entry(a: Applied, currency: str) -> dict[str, Any]:
         "legal_basis": list(a.legal_basis),
         "codes": dict(a.codes),
         "explanation": {
-            "zh": render(a.explanation.zh, a.facts, "zh", currency),
-            "en": render(a.explanation.en, a.facts, "en", currency),
+            "zh": render(a.explanation.zh, a.facts, "zh", currency, labels),
+            "en": render(a.explanation.en, a.facts, "en", currency, labels),
         },
     }
 

@@ -27,6 +27,7 @@ from engine.decision import (
 from engine.errors import EvaluationError
 from engine.program import Program, line_facts
 from engine.ruleset.compiler import compile_ruleset
+from engine.ruleset.ir import OUTCOME_RANK
 from engine.sla import claim_clocks, sweep
 
 ENGINE_VERSION = "0.1.0"
@@ -95,19 +96,19 @@ def _decision(
     trace: list[dict[str, Any]],
     balances: dict[str, Any],
 ) -> dict[str, Any]:
-    reasons = [reason_entry(a, claim.currency) for a in applied]
+    reasons = [reason_entry(a, claim.currency, program.ir.labels) for a in applied]
     line_codes: dict[int, list[str]] = {}
-    line_outcome: dict[int, str] = {}
+    line_worst: dict[int, str] = {}
     for a in applied:
         if a.line_id is not None:
             line_codes.setdefault(a.line_id, []).append(a.code)
-            if a.outcome == "deny":
-                line_outcome[a.line_id] = "deny"
+            if OUTCOME_RANK[a.outcome] > OUTCOME_RANK[line_worst.get(a.line_id, "approve")]:
+                line_worst[a.line_id] = a.outcome
     lines = [
         {
             "line_id": line.line_id,
             **line.as_dict(),
-            "outcome": "deny" if outcome == "deny" else line_outcome.get(line.line_id, outcome),
+            "outcome": line_outcome(outcome, line_worst.get(line.line_id, "approve")),
             "reason_codes": line_codes.get(line.line_id, []),
         }
         for line in amount_lines
@@ -141,6 +142,15 @@ def _decision(
             "version": f"{ENGINE_VERSION}+{backend.name}.{backend.version}",
         },
     }
+
+
+def line_outcome(claim: str, worst_on_line: str) -> str:
+    """A line's own outcome: denied lines stay denied, held claims hold every line."""
+    if claim == "deny" or worst_on_line == "deny":
+        return "deny"
+    if claim in ("pend", "refer"):
+        return claim
+    return "partial" if worst_on_line == "partial" else "approve"
 
 
 def clocks(

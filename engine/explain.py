@@ -3,12 +3,14 @@
 Formats: ``money`` (``1,234.50元`` / ``CNY 1,234.50``), ``percent`` (``80%``), ``date``
 (``2025年6月12日`` / ``12 June 2025``), ``number``, ``text``. Without a format the value's
 kind decides: decimals are money, dates are dates, lists are joined. A missing value shows as
-``—`` rather than breaking the sentence.
+``—`` rather than breaking the sentence. A string value the ruleset's ``labels`` section names
+(``discharge_summary: {zh: 出院小结, en: discharge summary}``) is shown in words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,20 +21,27 @@ from engine.ruleset.placeholders import PLACEHOLDER
 MISSING = "—"
 
 
-def render(template: str, facts: Any, lang: str, currency: str = "CNY") -> str:
+Labels = Mapping[str, Mapping[str, str]]
+
+
+def render(
+    template: str, facts: Any, lang: str, currency: str = "CNY", labels: Labels | None = None
+) -> str:
     def fill(match: Any) -> str:
         value = lookup(facts, tuple(match.group(1).split(".")))
-        return format_value(value, match.group(2) or "", lang, currency)
+        return format_value(value, match.group(2) or "", lang, currency, labels)
 
     return PLACEHOLDER.sub(fill, template)
 
 
-def format_value(value: Any, fmt: str, lang: str, currency: str = "CNY") -> str:
+def format_value(
+    value: Any, fmt: str, lang: str, currency: str = "CNY", labels: Labels | None = None
+) -> str:
     if value is None:
         return MISSING
     if isinstance(value, list):
         sep = "、" if lang == "zh" else ", "
-        return sep.join(format_value(v, fmt, lang, currency) for v in value) or MISSING
+        return sep.join(format_value(v, fmt, lang, currency, labels) for v in value) or MISSING
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if fmt == "percent" and isinstance(value, int | Decimal):
@@ -47,4 +56,6 @@ def format_value(value: Any, fmt: str, lang: str, currency: str = "CNY") -> str:
         return format_money(Decimal(value), lang, currency)
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
+    if labels and isinstance(value, str) and value in labels:
+        return labels[value].get(lang, value)  # codes such as discharge_summary, in words
     return str(value)

@@ -117,7 +117,7 @@ def test_partial_decision_has_reasons_with_their_contract_fields() -> None:
     (reason,) = decision["reasons"]
     assert (reason["code"], reason["scope"], reason["line_id"]) == ("COV-EXCLUDED", "line", 2)
     assert reason["legal_basis"]
-    assert reason["explanation"]["en"].startswith("Item 2 (dental) is excluded")
+    assert reason["explanation"]["en"].startswith("Item 2 (dental care) is excluded")
 
 
 def test_evaluate_reads_the_claim_from_stdin() -> None:
@@ -136,7 +136,8 @@ def test_text_format_is_readable() -> None:
     assert lines[0] == "Claim CLM-2026-000202: PARTIAL (automated)"
     assert "payable 3200.00 CNY" in lines[1]
     assert re.match(r"^  line 2: deny +submitted +860\.50 +payable +0\.00  COV-EXCLUDED$", lines[3])
-    assert any("[COV-EXCLUDED] excluded_service (line 2): Item 2 (dental)" in x for x in lines)
+    assert re.match(r"^  line 1: approve ", lines[2])  # a fully paid line keeps its own outcome
+    assert any("[COV-EXCLUDED] excluded_service (line 2): Item 2 (dental care)" in x for x in lines)
     assert any(x.strip().startswith("basis: ") for x in lines)
     assert any("ask for a person" in x for x in lines)
     assert lines[-1].startswith("  ruleset cn-health 1.0.0 sha256:")

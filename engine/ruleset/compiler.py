@@ -20,7 +20,7 @@ from engine.ruleset.benefit_compile import compile_steps
 from engine.ruleset.context import CompileContext
 from engine.ruleset.ir import Derive, Expr, Rule, RulesetIdentity, RulesetIR, Table
 from engine.ruleset.placeholders import check_placeholders
-from engine.ruleset.schema import DERIVE, INCLUDED, RULE, TOP
+from engine.ruleset.schema import DERIVE, EXPLAIN, INCLUDED, RULE, TOP
 from engine.ruleset.sla_compile import compile_calendar, compile_event_types, compile_sla
 from engine.ruleset.source import SourceFile, node_where, read_ruleset
 from engine.ruleset.tables import compile_table, table_type
@@ -56,6 +56,7 @@ def compile_with_diagnostics(
     source = read_ruleset(root, ctx.bag, display if display is not None else str(root))
     if not source.files:
         return None, ctx.bag
+    ctx.texts = {f.path: f.text for f in source.files}
     ir = _Compiler(ctx).run(source.files, source.content_hash, revision)
     if ctx.bag.has_errors:
         return None, ctx.bag
@@ -106,8 +107,17 @@ class _Compiler:
             sla=tuple(sla),
             calendar=calendar,
             event_types=event_types,
+            labels=self._labels(data),
             extra={"files": [f.path for f in files]},
         )
+
+    def _labels(self, data: Any) -> dict[str, dict[str, str]]:
+        raw = data.get("labels") or {}
+        out: dict[str, dict[str, str]] = {}
+        for code, words in raw.items() if isinstance(raw, dict) else []:
+            if self.ctx.check_keys(words, EXPLAIN, f"label '{code}'", self.ctx.at(raw, code)):
+                out[str(code)] = {k: str(v) for k, v in words.items()}
+        return out
 
     def _check_timezone(self, data: Any) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
 from engine.errors import DiagnosticBag
 from engine.expression.checker import Checker
 from engine.expression.nodes import Node
@@ -20,6 +22,22 @@ from engine.ruleset.source import Where, expression_where, key_where, node_where
 class CompileContext:
     bag: DiagnosticBag = field(default_factory=DiagnosticBag)
     file: str = ""
+    texts: dict[str, str] = field(default_factory=dict)  # file -> source, for block scalars
+
+    def locate(self, start: Where, value: Any, col: int) -> Where:
+        """Where offset ``col`` of an expression lands, also inside ``>``/``|`` block scalars."""
+        if not isinstance(value, FoldedScalarString | LiteralScalarString):
+            return start.shift(col)
+        lines = self.texts.get(start.file, "").splitlines()
+        offset, number = col, start.line  # block content begins on the line after ``>-``
+        while number < len(lines):
+            line = lines[number]
+            content = line.lstrip()
+            if content and offset <= len(content):
+                return Where(start.file, number + 1, len(line) - len(content) + offset + 1)
+            offset -= len(content) + 1 if content else 0
+            number += 1
+        return start.shift(col)
 
     def at(self, container: Any, key: Any) -> Where:
         return value_where(self.file, container, key)
@@ -79,7 +97,10 @@ class CompileContext:
             node: Node = parse_expression(text)
         except ExpressionSyntaxError as exc:
             self.bag.error(
-                "E-EXPR", exc.message, **start.shift(exc.col).kw(), suggestion=exc.suggestion
+                "E-EXPR",
+                exc.message,
+                **self.locate(start, data[key], exc.col).kw(),
+                suggestion=exc.suggestion,
             )
             return None
         checker = Checker(scope)
@@ -94,7 +115,7 @@ class CompileContext:
             self.bag.error(
                 issue.code,
                 issue.message,
-                **start.shift(issue.col).kw(),
+                **self.locate(start, data[key], issue.col).kw(),
                 suggestion=issue.suggestion,
             )
         if checker.issues:

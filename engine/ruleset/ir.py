@@ -184,6 +184,7 @@ class RulesetIR:
     sla: tuple[SlaNode, ...] = ()
     calendar: CalendarConfig = CalendarConfig()
     event_types: tuple[str, ...] = ()
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {zh, en}
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (sla...)
 
     def rules_in_order(self) -> list[Rule]:

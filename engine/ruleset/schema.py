@@ -44,6 +44,7 @@ TOP = {
     "benefit": Key("list", doc="cost-sharing steps, applied per line in order"),
     "sla": Key("list", doc="SLA clock nodes"),
     "events": Key("list", doc="the event types a claim timeline may carry"),
+    "labels": Key("map", doc="words for codes in explanations: {code: {zh: ..., en: ...}}"),
     "calendar": Key("map", doc="working-day calendar: {name: CN|weekdays, beyond: error|weekdays}"),
 }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import TimelineError
-from engine.explain import render
+from engine.explain import Labels, render
 from engine.expression.native import Compiled, NativeCompiler
 from engine.expression.types import suggest
 from engine.program import Facts, to_json
@@ -71,12 +71,17 @@ def claim_clocks(
         start_fact = compiled.start_fact(facts, None) if compiled.start_fact else None
         inputs = ClockInputs(compiled.node, applies, start_fact, compiled.start_where)
         state = compute_clock(inputs, events, as_of, tz, calendar)
-        out.append(clock_entry(state, facts, calendar, currency, tz))
+        out.append(clock_entry(state, facts, calendar, currency, tz, ir.labels))
     return out
 
 
 def clock_entry(
-    state: ClockState, facts: Facts, calendar: WorkingCalendar, currency: str, tz: Any
+    state: ClockState,
+    facts: Facts,
+    calendar: WorkingCalendar,
+    currency: str,
+    tz: Any,
+    labels: Labels | None = None,
 ) -> dict[str, Any]:
     """One clock as decisions carry it; instants are shown in the ruleset's time zone."""
     node = state.node
@@ -96,7 +101,7 @@ def clock_entry(
         }
         context = {**facts, "clock": {**clock, **pending}}
         template = node.explain.zh if lang == "zh" else node.explain.en
-        return render(template, context, lang, currency)
+        return render(template, context, lang, currency, labels)
 
     return {
         "id": node.id,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.errors import TimelineError
+from engine.errors import EvaluationError, TimelineError
 from engine.expression.native import Compiled
 from engine.ruleset.ir import SlaNode
 from engine.sla.calendars import WorkingCalendar
@@ -234,19 +234,37 @@ def _due(
     day = start.astimezone(tz).date()
     if node.start_rule == "next_day":
         day += DAY
-    counted = 0
-    for _ in range(MAX_DAYS):
-        if day not in paused_days and (
-            node.unit == "calendar_days" or _workday(calendar, day, state)
-        ):
-            counted += 1
-            if counted == budget:
-                break
-        day += DAY
+    if node.unit == "calendar_days":
+        day = _last_calendar_day(day, budget, paused_days)
+    else:
+        day = _last_working_day(day, budget, paused_days, calendar, state)
     if node.unit == "calendar_days" and node.roll_to_working_day:
         while not _workday(calendar, day, state):
             day += DAY
     return dt.datetime.combine(day + DAY, dt.time(), tz)
+
+
+def _last_calendar_day(first: dt.date, budget: int, paused: set[dt.date]) -> dt.date:
+    """The budget-th counted day: every day counts except paused ones (computed, not walked)."""
+    last = first + (budget - 1) * DAY
+    for day in sorted(d for d in paused if d >= first):
+        if day > last:
+            break
+        last += DAY
+    return last
+
+
+def _last_working_day(
+    first: dt.date, budget: int, paused: set[dt.date], calendar: WorkingCalendar, state: ClockState
+) -> dt.date:
+    day, counted = first, 0
+    for _ in range(MAX_DAYS):
+        if day not in paused and _workday(calendar, day, state):
+            counted += 1
+            if counted == budget:
+                return day
+        day += DAY
+    raise EvaluationError(f"no {budget} working days found within {MAX_DAYS} days")
 
 
 def _paused_days(

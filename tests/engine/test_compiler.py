@@ -180,11 +180,6 @@ def test_compile_ruleset_raises_with_every_error_in_the_message() -> None:
     assert f"{BROKEN_SHOWN}/tables.yaml:" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a type error inside a folded (>-) block scalar is reported at the "
-    "indicator's line with the offset added to its column, not on the line it is on",
-)
 def test_type_error_column_is_exact_in_a_folded_block_scalar(tmp_path: Path) -> None:
     root = make_ruleset(
         tmp_path,

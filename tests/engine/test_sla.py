@@ -280,7 +280,7 @@ def test_second_request_for_a_knowable_document_is_a_violation() -> None:
     ]
     decision = evaluate(CN_HEALTH, claim, as_of=at("2025-07-01T00:00:00+08:00"), backend="native")
     reason = next(r for r in decision["reasons"] if r["code"] == "SLA-ONE-TIME-NOTICE")
-    assert "itemized_bill" in reason["explanation"]["en"]
+    assert "itemized bill" in reason["explanation"]["en"]
     assert reason["legal_basis"] == ["PRC Insurance Law art. 22(2)"]
 
 
