@@ -23,6 +23,9 @@ Every ``tests/*.yaml`` file of a ruleset folder holds cases (``claims rules test
           explanation_contains:            # each text must occur in some reason's explanation
             en: ["policy"]
             zh: ["保单"]
+          sla:                             # per SLA clock id: status, due_date, extended_by,
+            determination:                 #   and instants as quoted strings
+              {status: breached, due_date: 2025-07-23, due_at: "2025-07-24T00:00:00+08:00"}
           error: "items[0].amount"         # the claim must be rejected; the message contains this
 
 ``error`` excludes every other check. Amounts are written as quoted strings ("3648.40"); a
@@ -74,8 +77,11 @@ EXPECT_KEYS = (
     "amounts",
     "lines",
     "explanation_contains",
+    "sla",
     "error",
 )
+SLA_STATUSES = ("not_applicable", "not_started", "running", "paused", "due_soon", "met", "breached")
+SLA_KEYS = ("status", "started_at", "due_at", "due_date", "stopped_at", "extended_by")
 AMOUNT_KEYS = ("submitted", "eligible", "deductible", "copay", "payable")
 LINE_KEYS = ("outcome", "reason_codes", *AMOUNT_KEYS)
 LANGUAGES = ("zh", "en")
@@ -231,6 +237,7 @@ class _Runner:
         self.others = others
         self.report = report
         self.known_ids = {r.id for r in program.ir.rules} | {s.id for s in program.ir.benefit}
+        self.known_clocks = {n.id for n in program.ir.sla}
         self.bases: dict[Path, Any] = {}
 
     # -- files
@@ -415,6 +422,8 @@ class _Runner:
                 except RulesetTestError as exc:
                     problems.append(str(exc))
             return problems
+        elif key == "sla":
+            return self._check_sla(display, _want_map(display, expect, key))
         elif key == "explanation_contains":
             texts = _want_map(display, expect, key)
             problems = _unknown_keys(display, texts, LANGUAGES, "explanation_contains")
@@ -423,6 +432,31 @@ class _Runner:
                     problems += _collect(partial(_want_str_list, display, texts, lang))
             return problems
         return []
+
+    def _check_sla(self, display: str, clocks: CommentedMap) -> list[str]:
+        problems: list[str] = []
+        for clock_id in clocks:
+            if str(clock_id) not in self.known_clocks:
+                hint = suggest(str(clock_id), sorted(self.known_clocks)) or "not an SLA clock id"
+                where = key_where(display, clocks, clock_id)
+                problems.append(f"{location(where)}: sla: unknown clock '{clock_id}' ({hint})")
+                continue
+            try:
+                checks = _want_map(display, clocks, clock_id)
+            except RulesetTestError as exc:
+                problems.append(str(exc))
+                continue
+            problems += _unknown_keys(display, checks, SLA_KEYS, f"sla.{clock_id}")
+            for key in checks:
+                if key == "status" and str(checks[key]) not in SLA_STATUSES:
+                    where = value_where(display, checks, key)
+                    problems.append(
+                        f"{location(where)}: sla.{clock_id}.status must be one of "
+                        f"{', '.join(SLA_STATUSES)}"
+                    )
+                elif key in ("started_at", "due_at", "stopped_at") and checks[key] is not None:
+                    problems += _collect(partial(_want_str, display, checks, key))
+        return problems
 
     def _unknown_rule(self, display: str, ids: CommentedSeq, index: int, key: str) -> str:
         rule_id = str(ids[index])
@@ -669,6 +703,7 @@ def compare(outcome: _Outcome, expect: Mapping[str, Any]) -> list[str]:
                 out += _multiset(f"lines.{line_id}.reason_codes", want, line["reason_codes"])
             elif line.get(key) != want:
                 out.append(f"lines.{line_id}.{key}: expected {want}, got {line.get(key)}")
+    out += _compare_sla(decision, expect.get("sla", {}))
     for lang, texts in expect.get("explanation_contains", {}).items():
         said = [r["explanation"][lang] for r in reasons]
         for text in [texts] if isinstance(texts, str) else texts:
@@ -677,6 +712,20 @@ def compare(outcome: _Outcome, expect: Mapping[str, Any]) -> list[str]:
                     f"explanation_contains.{lang}: no explanation contains {text!r}"
                     f" (reasons: {_listed(r['code'] for r in reasons)})"
                 )
+    return out
+
+
+def _compare_sla(decision: Mapping[str, Any], expect: Mapping[str, Any]) -> list[str]:
+    by_id = {c["id"]: c for c in decision.get("sla", [])}
+    out: list[str] = []
+    for clock_id, checks in expect.items():
+        clock = by_id.get(clock_id)
+        if clock is None:
+            out.append(f"sla: no clock {clock_id} in the decision")
+            continue
+        for key, want in checks.items():
+            if clock.get(key) != want:
+                out.append(f"sla.{clock_id}.{key}: expected {want}, got {clock.get(key)}")
     return out
 
 

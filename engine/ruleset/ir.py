@@ -137,6 +137,7 @@ class SlaNode:
     explain: Explanation
     start_where: Expr | None = None
     start_fact: Expr | None = None
+    restart_events: tuple[str, ...] = ()
     start_rule: str = "next_day"
     roll_to_working_day: bool = False
     pauses: tuple[tuple[str, str], ...] = ()

@@ -164,6 +164,7 @@ SLA = {
         enum=("next_day", "same_day"),
         doc="day units: count from the day after the start (default) or the same day",
     ),
+    "restart_event": Key("any", doc="event type (or list) that starts the clock afresh"),
     "stop_event": Key("any", True, doc="event type (or list) that stops the clock"),
     "duration": Key("int", True),
     "unit": Key("str", True, enum=SLA_UNITS),

@@ -75,6 +75,7 @@ def _node(
     ok = True
     starts = _event_list(ctx, data, "start_event", event_types, label)
     stops = _event_list(ctx, data, "stop_event", event_types, label)
+    restarts = _event_list(ctx, data, "restart_event", event_types, label)
     if not starts and "start_fact" not in data:
         ctx.bag.error("E-SLA", f"{label} needs start_event or start_fact", **where.kw())
         ok = False
@@ -114,6 +115,7 @@ def _node(
         explain=explain,
         start_where=start_where,
         start_fact=start_fact,
+        restart_events=restarts,
         start_rule=str(data.get("start_rule", "next_day")),
         roll_to_working_day=bool(data.get("roll_to_working_day", False)),
         pauses=pauses,

@@ -17,7 +17,9 @@ at its end is not counted. A clock still paused at ``as_of`` reports the deadlin
 have if it resumed at ``as_of``. Extensions count only if approved and notified when the
 node requires it, only up to ``max`` in total, and only if granted before the deadline.
 
-Only events at or before ``as_of`` are seen, so a later ``as_of`` can never undo a breach.
+A ``restart_event`` (new facts in a complaint) before the stop starts the count afresh from
+that event. Only events at or before ``as_of`` are seen, so a later ``as_of`` can never undo a
+breach.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def compute_clock(
     start = _start(inputs, seen, tz, state)
     if start is None:
         return state
+    start = _restart(node, seen, start, state)
     state.started_at = start
     stop = _stop(node, seen, start, events)
     until = stop.at if stop else as_of
@@ -122,6 +125,19 @@ def _start(
             state.move(event, "start")
             return event.at
     return None
+
+
+def _restart(
+    node: SlaNode, seen: list[TimelineEvent], start: dt.datetime, state: ClockState
+) -> dt.datetime:
+    """The last restart event before the clock stopped begins the count afresh."""
+    for event in seen:
+        if event.type in node.stop_events and event.at >= start:
+            break
+        if event.type in node.restart_events and event.at > start:
+            start = event.at
+            state.move(event, "restart")
+    return start
 
 
 def _stop(

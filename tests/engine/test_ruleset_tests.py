@@ -274,3 +274,37 @@ def test_compare_backends_fails_a_case_when_decisions_differ(
         "backends differ: durable and native give different decisions "
         "(first difference in 'amounts')"
     ]
+
+
+# ---------------------------------------------------------------- every bundled ruleset, SLA checks
+
+
+@pytest.mark.parametrize("name", ["cn-health", "cn-complaints", "us-erisa"])
+def test_every_bundled_ruleset_passes_its_tests_with_full_coverage(name: str) -> None:
+    root = REPO / "rulesets" / name
+    report = run_ruleset_tests(load_program(root), root, compare_backends=True)
+
+    assert report.failed == 0, failure_text(report)
+    assert report.uncovered == [], failure_text(report)
+    assert report.passed >= 20
+
+
+def test_sla_expectations_are_checked_and_their_typos_reported(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: a wrong clock status fails
+          expect:
+            sla: {determination: {status: breached, due_date: 2025-07-23}}
+        - name: typos in clock ids and statuses are problems of the test file
+          expect:
+            sla: {determinaton: {status: met}, payment: {status: late, due_at: 2025-01-01}}
+        """,
+    )
+    text = failure_text(report)
+
+    assert report.failed == 2
+    assert "sla.determination.status: expected breached, got running" in text
+    assert "due_date" not in text.split("typos")[0].split("status: expected")[1]
+    assert "sla: unknown clock 'determinaton' (did you mean determination?)" in text
+    assert "sla.payment.status must be one of" in text
