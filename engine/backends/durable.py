@@ -11,7 +11,9 @@ durable-rules' known defects and how this wrapper contains them:
   raise a BackendError if it carries an ``exception``.
 - It coerces types silently (numbers are doubles): facts are exactly encoded first
   (``engine.backends.encoding``) and everything it cannot compare exactly is hoisted
-  (``engine.backends.durable_lowering``).
+  (``engine.backends.durable_lowering``). A value too large for a double to hold exactly, or a
+  hoisted value that fails to compute, sends the rules reading it to the native closure for
+  that claim: the answer is the same, and a valid claim is never refused.
 - A ruleset name can be registered once per host: each ruleset version (content hash)
   registers under its own name.
 """
@@ -69,7 +71,7 @@ def _recorder(rule_id: str) -> Any:
 @dataclass
 class _Scoped:
     hoisted: list[tuple[str, Compiled, str]]  # (fact key, value, id of the rule it serves)
-    paths: set[tuple[str, ...]]
+    paths: dict[tuple[str, ...], set[str]]  # fact path -> ids of the rules that read it
 
 
 @dataclass
@@ -104,12 +106,13 @@ class DurableBackend:
         definition: dict[str, Any] = {
             _CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}], "run": _CATCH_ALL}
         }
-        scoped = {"claim": _Scoped([], set()), "line": _Scoped([], set())}
+        scoped = {"claim": _Scoped([], {}), "line": _Scoped([], {})}
         for compiled in program.rules:
             rule = compiled.rule
             lowered = Lowering(f"h{len(definition)}_").lower(rule.condition.node)
             target = scoped[rule.scope]
-            target.paths |= lowered.paths
+            for path in lowered.paths:
+                target.paths.setdefault(path, set()).add(rule.id)
             target.hoisted.extend(
                 (k, program.compiler.compile(n), rule.id) for k, n in lowered.hoisted
             )
@@ -169,18 +172,23 @@ def _fact(
     failed: set[tuple[str, int | None]],
 ) -> dict[str, Any]:
     fact: dict[str, Any] = {"k": kind, "lid": line_id}
-    for parts in scoped.paths:
-        _put(fact, parts, encode(lookup(facts, parts)))
+    slot = line_id if kind == "l" else None
+    for parts, readers in scoped.paths.items():
+        try:
+            _put(fact, parts, encode(lookup(facts, parts)))
+        except BackendError:
+            # Beyond what a double holds exactly (e.g. a total above ~9e9): the rules reading
+            # it are decided natively, which is exact, rather than refusing a valid claim.
+            failed.update((rule_id, slot) for rule_id in readers)
     for key, fn, rule_id in scoped.hoisted:
         try:
             value = fn(facts, None)
-        except EvaluationError:
+            if value is not None:
+                fact[key] = encode(value)
+        except (EvaluationError, BackendError):
             # Hoisted values are computed eagerly, but native short-circuits: a guarded
             # ``x != 0 and y / x > 1`` must not fail. The rule is decided natively instead.
-            failed.add((rule_id, line_id if kind == "l" else None))
-            continue
-        if value is not None:
-            fact[key] = encode(value)
+            failed.add((rule_id, slot))
     return fact
 
 

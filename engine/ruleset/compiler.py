@@ -232,11 +232,11 @@ class _Compiler:
             return None
         start, end = _date(data.get("effective_from")), _date(data.get("effective_to"))
         basis = tuple(str(b) for b in data.get("legal_basis") or [])
-        if not basis:
+        if not basis and "legal_basis" in data:  # a missing key is already an E-SCHEMA error
             self.ctx.bag.error(
                 "E-LEGAL",
-                f"{label} has no legal_basis",
-                **where.kw(),
+                f"{label} has an empty legal_basis",
+                **self.ctx.at(data, "legal_basis").kw(),
                 suggestion="cite the law or policy clause the rule applies",
             )
         codes = tuple((str(k), str(v)) for k, v in (data.get("codes") or {}).items())

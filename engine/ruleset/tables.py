@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.errors import EvaluationError
 from engine.expression.native import Compiled, NativeCompiler
-from engine.expression.types import BOOL, NUMBER, STRING, Scope, T, list_of, record
+from engine.expression.types import BOOL, NUMBER, STRING, Scope, T, list_of, record, suggest
 from engine.ruleset.context import CompileContext
 from engine.ruleset.ir import CellTest, Table, TableInput, TableRow
 from engine.ruleset.schema import TABLE, TABLE_INPUT, TABLE_OUTPUT, TABLE_ROW
@@ -61,6 +61,33 @@ def _normal(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Decimal(str(value))
     return value
+
+
+def _cell_values(test: CellTest) -> list[Any]:
+    if test.op == "any":
+        return []
+    if test.op in ("in", "range"):
+        return list(test.value)
+    return [test.value]
+
+
+def cell_type_problem(test: CellTest, input_type: T) -> str:
+    """Why a cell can never match its input's type ("" if it can)."""
+    for value in _cell_values(test):
+        kind = (
+            "bool"
+            if isinstance(value, bool)
+            else ("number" if isinstance(value, Decimal) else "string")
+        )
+        if input_type.kind not in (kind, "any"):
+            return f"'{test.text}' is a {kind} but the input is a {input_type.kind}"
+        if input_type.enum and kind == "string" and value not in input_type.enum:
+            return (
+                f"'{value}' is never a value of this input (one of: {', '.join(input_type.enum)})"
+            )
+    if test.op in ("<", "<=", ">", ">=", "range") and input_type.kind not in ("number", "any"):
+        return f"'{test.text}' compares order, but the input is a {input_type.kind}"
+    return ""
 
 
 def cell_matches(test: CellTest, value: Any) -> bool:
@@ -169,8 +196,16 @@ def _rows(
                     **ctx.at(cells, name).kw(),
                     suggestion=f"inputs: {', '.join(names)}",
                 )
-        for name in names:
+        for name, table_input in zip(names, inputs, strict=True):
             test = parse_cell(cells.get(name))
+            if test is not None and (problem := cell_type_problem(test, table_input.expr.type)):
+                ctx.bag.error(
+                    "E-TABLE",
+                    f"row #{i + 1}, input '{name}': {problem}",
+                    **ctx.at(cells, name).kw(),
+                    suggestion=suggest(str(test.value), list(table_input.expr.type.enum)),
+                )
+                test = CellTest("any")
             if test is None:
                 ctx.bag.error(
                     "E-TABLE",

@@ -107,7 +107,12 @@ EXPECTED = [
     (MAIN, "E-TYPE", "cannot compare date with number", ("incident.onset_date > 5", 0)),
     (MAIN, "E-TYPE", "cannot compare date with number", ("policy.start_date > 5", 0)),
     (MAIN, "E-DUP", "duplicate rule 'plain_type_error'", ("plain_type_error", 0, 2)),
-    (MAIN, "E-LEGAL", "rule 'no_basis' has no legal_basis", ("- id: no_basis", 2)),
+    (
+        MAIN,
+        "E-LEGAL",
+        "rule 'no_basis' has an empty legal_basis",
+        ("legal_basis: []", len("legal_basis: ")),
+    ),
     (MAIN, "E-SCHEMA", "explain is missing required key 'en'", ("{zh: 中文}", 0)),
     (MAIN, "E-PLACEHOLDER", "unknown fact 'policy.statsu'", ('"Your policy', 0)),
     (MAIN, "E-SCHEMA", "benefit step 'eligible' (eligible) needs 'amount'", ("- id: eligible", 2)),
@@ -471,3 +476,33 @@ def test_window_is_kept_on_the_rule_and_folded_into_its_condition(tmp_path: Path
     assert (rule.effective_from, rule.effective_to) == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
     assert rule.when.source == "true"
     assert rule.condition.node != rule.when.node
+
+
+def test_table_cells_that_can_never_match_their_input_are_errors(tmp_path: Path) -> None:
+    root = make_ruleset(
+        tmp_path,
+        RULESET_HEADER
+        + """\
+tables:
+  - id: t
+    hit_policy: first
+    inputs:
+      - {name: level, expr: line.provider_level}
+      - {name: amount, expr: line.amount}
+    outputs: [{name: rate, type: number}]
+    rows:
+      - {when: {level: grade4}, then: {rate: 1}}
+      - {when: {amount: "(..5]"}, then: {rate: 1}}
+      - {when: {level: "< grade3"}, then: {rate: 1}}
+      - {when: {level: grade3, amount: "[0..100)"}, then: {rate: 1}}
+""",
+    )
+    errors = errors_of(root, display="r")
+    messages = [(d.code, d.line, d.message) for d in errors]
+
+    assert len(errors) == 3, messages
+    assert all(code == "E-TABLE" for code, _, _ in messages)
+    assert "'grade4' is never a value of this input" in errors[0].message
+    assert errors[0].suggestion.startswith("did you mean grade")
+    assert "is a string but the input is a number" in errors[1].message
+    assert "compares order, but the input is a string" in errors[2].message
