@@ -20,6 +20,9 @@ deterministic corpus of varied claims (``bench/corpus.py``).
   does plus the fact stage; ``zen+facts`` is zen with the fact stage inside the timed region
   (the same work as ``native-rules``); ``zen+trace`` is zen with its own trace switched on.
 
+The target ratio (native at or above zen with trace on) is ``native-rules`` over
+``zen+trace``: the same compliance rules, both with a trace, zen handed the facts for free.
+
 Left out of the comparison: cost sharing (the ``benefit:`` steps: eligible amount,
 deductible, coinsurance, annual limit), the SLA clocks and the reason texts. zen does none of
 that, our engine always does, so the comparison is conservative for our engine.
@@ -374,11 +377,17 @@ def ratios(stats: dict[str, Stats]) -> dict[str, float | None]:
         "native_rules_over_zen_facts_throughput": rules.claims_per_s / zen_facts.claims_per_s
         if rules and zen_facts
         else None,
+        # The target, like for like: the same compliance rules with a trace, where
+        # zen is even handed the derived facts for free (conservative for our engine).
+        "native_rules_over_zen_trace_throughput": rules.claims_per_s
+        / stats["zen+trace"].claims_per_s
+        if rules and "zen+trace" in stats
+        else None,
     }
 
 
 def targets(r: dict[str, float | None]) -> dict[str, bool | None]:
-    a, b = r["native_over_zen_throughput"], r["durable_over_native_time"]
+    a, b = r["native_rules_over_zen_trace_throughput"], r["durable_over_native_time"]
     return {
         "native_at_least_zen": None if a is None else a >= TARGET_NATIVE_OVER_ZEN,
         "durable_within_3x_native": None if b is None else b <= TARGET_DURABLE_OVER_NATIVE,
@@ -408,13 +417,18 @@ def render_table(report: dict[str, Any]) -> str:
             f"{s['mean_us']:>9.1f} {s['evaluations']:>12,}"
         )
     r, t = report["ratios"], report["targets"]
-    a, b = r["native_over_zen_throughput"], r["durable_over_native_time"]
+    a, b = r["native_rules_over_zen_trace_throughput"], r["durable_over_native_time"]
+    e2e = r["native_over_zen_throughput"]
     lines += [
         "",
-        f"native/zen throughput: {a:.2f}x (target >= {TARGET_NATIVE_OVER_ZEN:.1f}: "
-        f"{_verdict(t['native_at_least_zen'])})"
+        f"native/zen throughput, compliance rules with trace (native-rules/zen+trace): {a:.2f}x "
+        f"(target >= {TARGET_NATIVE_OVER_ZEN:.1f}: {_verdict(t['native_at_least_zen'])})"
         if a is not None
         else "native/zen throughput: n/a",
+        f"native end to end (+ cost sharing, SLA clocks, reasons) / zen: {e2e:.2f}x "
+        "(informational: zen does none of that)"
+        if e2e is not None
+        else "native end to end / zen: n/a",
         f"durable/native time:   {b:.2f}x (target <= {TARGET_DURABLE_OVER_NATIVE:.1f}: "
         f"{_verdict(t['durable_within_3x_native'])})"
         if b is not None
