@@ -261,6 +261,26 @@ def rules_test_command(paths: tuple[str, ...], backend: str | None) -> None:
     sys.exit(1 if failures else 0)
 
 
+@rules_group.command("lint")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules_lint_command(paths: tuple[str, ...], fmt: str) -> None:
+    """Lint rulesets: every diagnostic with file:line:col, severity, code and suggestion."""
+    from engine.ruleset.lint import lint_ruleset
+
+    roots = _ruleset_dirs(paths)
+    found = [d for root in roots for d in lint_ruleset(root, display=str(root).rstrip("/"))]
+    errors = sum(1 for d in found if d.severity == "error")
+    if fmt == "json":
+        click.echo(json.dumps([d.to_dict() for d in found], ensure_ascii=False, indent=2))
+    else:
+        for d in found:
+            click.echo(str(d))
+        warnings = sum(1 for d in found if d.severity == "warning")
+        click.echo(f"{len(roots)} ruleset(s): {errors} error(s), {warnings} warning(s)")
+    sys.exit(1 if errors else 0)
+
+
 @rules_group.command("check")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")

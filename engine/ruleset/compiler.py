@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.claim import Claim, Item
-from engine.errors import DiagnosticBag, RulesetError
+from engine.errors import Diagnostic, DiagnosticBag, RulesetError
 from engine.expression.nodes import BoolOp, Compare, Literal, Node
 from engine.expression.nodes import Path as FactPath
 from engine.expression.types import ANY, DATE, DATETIME, Scope, T, list_of, model_type
@@ -23,6 +23,7 @@ from engine.ruleset.placeholders import check_placeholders
 from engine.ruleset.schema import DERIVE, EXPLAIN, INCLUDED, RULE, TOP
 from engine.ruleset.sla_compile import compile_calendar, compile_event_types, compile_sla
 from engine.ruleset.source import SourceFile, node_where, read_ruleset
+from engine.ruleset.table_analysis import analyze_table
 from engine.ruleset.tables import compile_table, table_type
 
 # The date a rule's effective window is checked against, by scope.
@@ -153,7 +154,9 @@ class _Compiler:
         tables: list[Table] = []
         for file, data, index, container in entries:
             self.ctx.file = file
+            before = len(self.ctx.bag.items)
             table = compile_table(self.ctx, data, index, self.scope(True), container)
+            clean = len(self.ctx.bag.items) == before  # analyse only what compiled cleanly
             if table is None:
                 continue
             if table.id in self.tables:
@@ -161,7 +164,22 @@ class _Compiler:
                 continue
             self.tables[table.id] = table_type(table)
             tables.append(table)
+            if clean:
+                self._table_findings(table)
         return tables
+
+    def _table_findings(self, table: Table) -> None:
+        for finding in analyze_table(table):
+            where = finding.where or table.where
+            self.ctx.bag.add(
+                Diagnostic(
+                    finding.severity,  # type: ignore[arg-type]
+                    finding.code,
+                    finding.message,
+                    **(where.kw() if where else {}),
+                    suggestion=finding.suggestion,
+                )
+            )
 
     def _derives(self, entries: list[tuple[str, Any, int, Any]]) -> list[Derive]:
         out: list[Derive] = []
@@ -209,7 +227,30 @@ class _Compiler:
             if rule is None:
                 continue
             rules.append(rule)
+        if hit_policy == "first":
+            self._unreachable(rules)
         return rules
+
+    def _unreachable(self, rules: list[Rule]) -> None:
+        """Under ``first``, a rule behind an always-true or identical condition never applies."""
+        ordered = sorted(rules, key=lambda r: (-r.priority, r.order))
+        for n, rule in enumerate(ordered):
+            for earlier in ordered[:n]:
+                if earlier.scope != rule.scope or not _shadows(earlier, rule):
+                    continue
+                where = rule.where.kw() if rule.where else {}
+                self.ctx.bag.add(
+                    Diagnostic(
+                        "warning",
+                        "W-UNREACHABLE",
+                        f"rule '{rule.id}' can never apply: under hit_policy first, rule "
+                        f"'{earlier.id}' comes before it and matches whenever it does",
+                        **where,
+                        suggestion="raise its priority, or remove it",
+                        rule_id=rule.id,
+                    )
+                )
+                break
 
     def _rule(self, data: Any, order: int, where: Any) -> Rule | None:
         label = f"rule '{data.get('id')}'" if isinstance(data, dict) else "rule"
@@ -268,6 +309,15 @@ class _Compiler:
             **self.ctx.at(data, key).kw(),
             suggestion=f"{what} names must be unique in a ruleset",
         )
+
+
+def _shadows(earlier: Rule, later: Rule) -> bool:
+    window = (earlier.effective_from, earlier.effective_to)
+    if window != (None, None) and window != (later.effective_from, later.effective_to):
+        return False
+    if isinstance(earlier.when.node, Literal) and earlier.when.node.value is True:
+        return True
+    return " ".join(earlier.when.source.split()) == " ".join(later.when.source.split())
 
 
 def _date(value: Any) -> dt.date | None:

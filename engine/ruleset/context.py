@@ -18,6 +18,17 @@ from engine.ruleset.schema import EXPLAIN, Key, kind_ok
 from engine.ruleset.source import Where, expression_where, key_where, node_where, value_where
 
 
+KIND_NAMES = {
+    "str": "text",
+    "int": "a whole number",
+    "list": "a list",
+    "map": "a mapping",
+    "bool": "true or false",
+    "number": "a number",
+    "expr": "an expression",
+}
+
+
 @dataclass
 class CompileContext:
     bag: DiagnosticBag = field(default_factory=DiagnosticBag)
@@ -60,7 +71,7 @@ class CompileContext:
             if key not in data:
                 if rule.required:
                     self.bag.error(
-                        "E-SCHEMA",
+                        rule.missing,
                         f"{what} is missing required key '{key}'",
                         **where.kw(),
                         suggestion=rule.doc,
@@ -75,7 +86,7 @@ class CompileContext:
         if not kind_ok(rule.kind, value):
             self.bag.error(
                 "E-SCHEMA",
-                f"'{key}' in {what} must be a {rule.kind}",
+                f"'{key}' in {what} must be {KIND_NAMES.get(rule.kind, rule.kind)}",
                 **where.kw(),
                 suggestion=rule.doc,
             )

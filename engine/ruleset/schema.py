@@ -18,11 +18,22 @@ class Key:
     required: bool = False
     enum: tuple[str, ...] = ()
     doc: str = ""
+    missing: str = "E-SCHEMA"  # diagnostic code when a required key is absent
 
 
 EXPLAIN = {
-    "zh": Key("str", True, doc="Chinese text for the member; {fact.path} placeholders"),
-    "en": Key("str", True, doc="English text for the member; {fact.path} placeholders"),
+    "zh": Key(
+        "str",
+        True,
+        doc="Chinese text for the member; {fact.path} placeholders",
+        missing="E-EXPLAIN",
+    ),
+    "en": Key(
+        "str",
+        True,
+        doc="English text for the member; {fact.path} placeholders",
+        missing="E-EXPLAIN",
+    ),
 }
 
 TOP = {
@@ -69,8 +80,10 @@ RULE = {
     "priority": Key("int", doc="higher is considered first (default 0)"),
     "effective_from": Key("date", doc="first loss/service date the rule applies to"),
     "effective_to": Key("date", doc="last loss/service date the rule applies to"),
-    "legal_basis": Key("list", True, doc="citations, e.g. 'PRC Insurance Law art. 22'"),
-    "explain": Key("map", True),
+    "legal_basis": Key(
+        "list", True, doc="citations, e.g. 'PRC Insurance Law art. 22'", missing="E-LEGAL"
+    ),
+    "explain": Key("map", True, doc="zh and en text for the member", missing="E-EXPLAIN"),
 }
 
 TABLE = {
@@ -114,8 +127,8 @@ STEP = {
 STEP_REASON = {
     "code": Key("str", True),
     "outcome": Key("str", True, enum=OUTCOMES),
-    "legal_basis": Key("list", True),
-    "explain": Key("map", True),
+    "legal_basis": Key("list", True, doc="citations of the law or clause", missing="E-LEGAL"),
+    "explain": Key("map", True, doc="zh and en text for the member", missing="E-EXPLAIN"),
     "codes": Key("map"),
 }
 
@@ -126,7 +139,7 @@ KIND_CHECK: dict[str, tuple[type, ...]] = {
     "map": (dict,),
     "bool": (bool,),
     "number": (int, float),
-    "expr": (str,),
+    "expr": (str, bool, int, float),  # `when: true` and `amount: 0` are expressions too
 }
 
 
@@ -174,8 +187,8 @@ SLA = {
     "applies_when": Key("expr"),
     "due_soon": Key("str", doc="warning threshold before the deadline: 48h or 2d"),
     "breach_action": Key("str", True, doc="escalate, advance_payment_due, ..."),
-    "legal_basis": Key("list", True),
-    "explain": Key("map", True),
+    "legal_basis": Key("list", True, doc="citations of the law or clause", missing="E-LEGAL"),
+    "explain": Key("map", True, doc="zh and en text for the member", missing="E-EXPLAIN"),
 }
 
 SLA_PAUSE = {"pause": Key("str", True), "resume": Key("str", True)}

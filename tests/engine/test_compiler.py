@@ -113,7 +113,7 @@ EXPECTED = [
         "rule 'no_basis' has an empty legal_basis",
         ("legal_basis: []", len("legal_basis: ")),
     ),
-    (MAIN, "E-SCHEMA", "explain is missing required key 'en'", ("{zh: 中文}", 0)),
+    (MAIN, "E-EXPLAIN", "explain is missing required key 'en'", ("{zh: 中文}", 0)),
     (MAIN, "E-PLACEHOLDER", "unknown fact 'policy.statsu'", ('"Your policy', 0)),
     (MAIN, "E-SCHEMA", "benefit step 'eligible' (eligible) needs 'amount'", ("- id: eligible", 2)),
 ]
@@ -318,8 +318,13 @@ BANDS = """\
 {default}"""
 
 
+UNIQUE_BANDS = BANDS.replace('"> 500"', '"> 1000"')
+
+
 def test_unique_table_picks_the_only_matching_row(tmp_path: Path) -> None:
-    program = table_program(tmp_path, BANDS.format(policy="unique", default=""), scope="line")
+    program = table_program(
+        tmp_path, UNIQUE_BANDS.format(policy="unique", default=""), scope="line"
+    )
 
     assert out_per_line(program, ["0.00", "99.99", "100.00", "500.00"]) == [
         "low",
@@ -329,11 +334,33 @@ def test_unique_table_picks_the_only_matching_row(tmp_path: Path) -> None:
     ]
 
 
-def test_unique_table_with_overlapping_rows_fails_at_runtime(tmp_path: Path) -> None:
-    program = table_program(tmp_path, BANDS.format(policy="unique", default=""), scope="line")
+def test_unique_table_with_overlapping_rows_is_a_compile_error(tmp_path: Path) -> None:
+    with pytest.raises(RulesetError) as info:
+        table_program(tmp_path, BANDS.format(policy="unique", default=""), scope="line")
 
-    with pytest.raises(EvaluationError, match=r"table t: 2 rows match inputs amount=600"):
-        out_per_line(program, ["600.00"])
+    (d,) = [d for d in info.value.diagnostics if d.severity == "error"]
+    assert d.code == "E-TABLE-OVERLAP"
+    assert d.message == "rows #2 and #3 of unique table 't' both match amount=500.000001"
+
+
+def test_unique_table_overlap_at_runtime_is_an_evaluation_error() -> None:
+    from engine.expression.native import NativeCompiler
+    from engine.ruleset.tables import table_function
+
+    table = compile_ruleset(REPO / "rulesets" / "cn-health").tables[1]
+    doubled = type(table)(
+        table.id,
+        "unique",
+        table.inputs,
+        table.outputs,
+        (*table.rows, table.rows[0]),
+        table.default,
+        table.where,
+    )
+    run = table_function(doubled, NativeCompiler())
+    line = {"provider_level": "grade1", "social_insurance_paid": 1}
+    with pytest.raises(EvaluationError, match=r"table coinsurance_factor: 2 rows match inputs"):
+        run({"line": line}, None)
 
 
 def test_unique_table_with_no_match_and_no_default_fails_naming_the_inputs(
