@@ -17,7 +17,6 @@ from engine.ruleset.ir import Explanation, Expr
 from engine.ruleset.schema import EXPLAIN, Key, kind_ok
 from engine.ruleset.source import Where, expression_where, key_where, node_where, value_where
 
-
 KIND_NAMES = {
     "str": "text",
     "int": "a whole number",
