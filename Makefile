@@ -33,6 +33,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy engine audit
+	$(BIN)/claims rules lint rulesets
+	$(BIN)/claims rules test rulesets --coverage --threshold 100 > /dev/null
 
 fmt: venv
 	$(BIN)/ruff check --fix .

@@ -247,18 +247,41 @@ def rules_group() -> None:
 @rules_group.command("test")
 @click.argument("paths", nargs=-1, required=True)
 @BACKEND
-def rules_test_command(paths: tuple[str, ...], backend: str | None) -> None:
+@click.option("--coverage", is_flag=True, help="report rule and condition coverage")
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="fail if rule or condition coverage is below this percentage",
+)
+def rules_test_command(
+    paths: tuple[str, ...], backend: str | None, coverage: bool, threshold: int | None
+) -> None:
     """Run the YAML test cases beside each ruleset (tests/*.yaml)."""
-    failures = 0
+    from engine.coverage import ConditionCoverage
+    from engine.ruleset_tests import run_ruleset_tests
+
+    failed = False
     for root in _ruleset_dirs(paths):
         program = load_ruleset(str(root))
-        from engine.ruleset_tests import run_ruleset_tests
-
-        report = run_ruleset_tests(program, root, backend=_backend(backend))
+        conditions = ConditionCoverage(program)
+        report = run_ruleset_tests(
+            program, root, backend=_backend(backend), observer=conditions.observe
+        )
         for line in report.lines():
             click.echo(line)
-        failures += report.failed
-    sys.exit(1 if failures else 0)
+        failed = failed or report.failed > 0
+        if coverage or threshold is not None:
+            click.echo(
+                f"condition coverage: {conditions.covered}/{conditions.total} "
+                f"({conditions.percent}%)"
+            )
+            for missing in conditions.missing():
+                click.echo(f"  not covered: {missing}")
+        if threshold is not None and min(report.coverage_percent, conditions.percent) < threshold:
+            click.echo(f"{program.ir.identity.id}: coverage below the threshold of {threshold}%")
+            failed = True
+    sys.exit(1 if failed else 0)
 
 
 @rules_group.command("lint")

@@ -57,7 +57,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from engine.backends import available_backends, default_backend
-from engine.claim import load_claim
+from engine.claim import Claim, load_claim
 from engine.decision import canonical_json
 from engine.errors import DiagnosticBag, EngineError
 from engine.evaluate import evaluate
@@ -193,8 +193,12 @@ def run_ruleset_tests(
     *,
     backend: str | None = None,
     compare_backends: bool = False,
+    observer: Callable[[Claim, dt.datetime], None] | None = None,
 ) -> RulesetTestReport:
-    """Run every ``root/tests/*.yaml`` against ``program`` (compiled from ``root``)."""
+    """Run every ``root/tests/*.yaml`` against ``program`` (compiled from ``root``).
+
+    ``observer`` sees every valid claim of every case with its ``as_of`` (condition coverage).
+    """
     root = Path(root)
     report = RulesetTestReport(program.ir.identity.id, rule_ids=_coverable(program))
     primary = backend or default_backend()
@@ -204,6 +208,7 @@ def run_ruleset_tests(
         if not others:
             report.notes.append(f"compare_backends: only {primary} is available; not compared")
     runner = _Runner(program, primary, others, report)
+    runner.observer = observer
     for path in sorted((root / TESTS_DIR).glob("*.yaml")):
         report.files.append(str(path))
         runner.run_file(path, str(path))
@@ -239,6 +244,7 @@ class _Runner:
         self.known_ids = {r.id for r in program.ir.rules} | {s.id for s in program.ir.benefit}
         self.known_clocks = {n.id for n in program.ir.sla}
         self.bases: dict[Path, Any] = {}
+        self.observer: Callable[[Claim, dt.datetime], None] | None = None
 
     # -- files
 
@@ -364,7 +370,10 @@ class _Runner:
     def _evaluate(self, claim_data: Any, as_of: dt.datetime, backend: str) -> _Outcome:
         try:
             claim = load_claim(claim_data)
-            return _Outcome(evaluate(self.program, claim, as_of=as_of, backend=backend))
+            decision = evaluate(self.program, claim, as_of=as_of, backend=backend)
+            if self.observer is not None and backend == self.primary:
+                self.observer(claim, as_of)
+            return _Outcome(decision)
         except EngineError as exc:
             return _Outcome(None, str(exc))
 

@@ -308,3 +308,52 @@ def test_sla_expectations_are_checked_and_their_typos_reported(tmp_path: Path) -
     assert "due_date" not in text.split("typos")[0].split("status: expected")[1]
     assert "sla: unknown clock 'determinaton' (did you mean determination?)" in text
     assert "sla.payment.status must be one of" in text
+
+
+def test_condition_coverage_sees_each_operand_true_and_false(tmp_path: Path) -> None:
+    from engine.coverage import ConditionCoverage
+
+    program = make_program()
+    conditions = ConditionCoverage(program)
+    report = make_report(
+        tmp_path,
+        """
+        - name: only the reference claim
+          expect: {outcome: approve}
+        """,
+        observer=conditions.observe,
+    )
+
+    assert report.failed == 0
+    assert 0 < conditions.covered < conditions.total
+    missing = conditions.missing()
+    assert (
+        "waiting_period [1] `days_since_start < policy.waiting_period_days` never true" in missing
+    )
+    assert not any(
+        m.startswith("waiting_period [1]") and m.endswith("never false") for m in missing
+    )
+
+
+def test_cli_coverage_threshold_fails_below_and_passes_at_full_coverage(tmp_path: Path) -> None:
+    runner = CliRunner()
+    full = runner.invoke(
+        main, ["rules", "test", str(REPO / "rulesets"), "--coverage", "--threshold", "100"]
+    )
+    assert full.exit_code == 0, full.output
+    assert full.output.count("condition coverage: ") == 3
+    assert "(100%)" in full.output.split("condition coverage: ")[1].splitlines()[0]
+
+    folder = tmp_path / "cn-health"
+    import shutil
+
+    shutil.copytree(CN_HEALTH, folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "tests").mkdir()
+    (folder / "tests" / "cases.yaml").write_text(
+        f"base: {EXAMPLE}\nas_of: 2025-07-01T09:00:00+08:00\n"
+        "cases:\n  - name: one case\n    expect: {outcome: approve}\n",
+        encoding="utf-8",
+    )
+    partial = runner.invoke(main, ["rules", "test", str(folder), "--threshold", "100"])
+    assert partial.exit_code == 1
+    assert "cn-health: coverage below the threshold of 100%" in partial.output
