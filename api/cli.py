@@ -328,7 +328,8 @@ def rules_check_command(paths: tuple[str, ...], fmt: str) -> None:
 
 
 def _ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
-    """Ruleset folders named directly or found one level below (``claims rules test rulesets``)."""
+    """Ruleset folders named directly, found one level below (``rulesets``), or containing a
+    named file (pre-commit passes the files a commit touches)."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -336,9 +337,18 @@ def _ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
             out.append(path)
         elif path.is_dir():
             out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
-        else:
+        elif path.is_file() and (owner := _owning_ruleset(path)) is not None:
+            out.append(owner)
+        elif not path.is_file():
             fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
-    return out
+    return list(dict.fromkeys(out))
+
+
+def _owning_ruleset(path: Path) -> Path | None:
+    for folder in path.parents:
+        if (folder / "ruleset.yaml").is_file():
+            return folder
+    return None
 
 
 if __name__ == "__main__":

@@ -66,3 +66,15 @@ def test_warnings_alone_do_not_fail_lint() -> None:
 
     assert result.exit_code == 0
     assert "warning W-TABLE-GAP: no row of table 't' matches level=other" in result.output
+
+
+def test_files_are_mapped_to_the_ruleset_that_owns_them_for_pre_commit() -> None:
+    touched = [
+        str(REPO / "rulesets/cn-health/tests/cases.yaml"),
+        str(REPO / "rulesets/cn-health/sla.yaml"),
+        str(REPO / "rulesets/us-erisa/ruleset.yaml"),
+    ]
+    result = CliRunner().invoke(main, ["rules", "lint", *touched])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "2 ruleset(s): 0 error(s), 0 warning(s)"
