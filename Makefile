@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint fmt bench clean
+.PHONY: venv run test lint fmt bench corpus clean
 
 venv: $(STAMP)
 
@@ -20,11 +20,7 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(BIN)/claims evaluate examples/claim.json --ruleset rulesets/cn-health --format text
-	@for d in examples/claims; do \
-		if [ -d "$$d" ]; then \
-			$(BIN)/claims evaluate-dir "$$d" --ruleset rulesets/cn-health || exit $$?; \
-		fi; \
-	done
+	$(BIN)/claims evaluate-dir examples/claims
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,6 +35,9 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+corpus: venv
+	$(BIN)/claims corpus --count 210 --out examples/claims
 
 bench: venv
 	$(BIN)/python bench/engine.py

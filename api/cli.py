@@ -132,23 +132,51 @@ def evaluate_command(
 
 @main.command("evaluate-dir")
 @click.argument("folder")
-@click.option("--ruleset", "ruleset", required=True)
+@click.option(
+    "--ruleset",
+    "ruleset",
+    default=None,
+    help="ruleset folder (default: routed per claim, see api/routing.py)",
+)
 @click.option("--as-of", "as_of", default=None)
 @BACKEND
-def evaluate_dir_command(folder: str, ruleset: str, as_of: str | None, backend: str | None) -> None:
+def evaluate_dir_command(
+    folder: str, ruleset: str | None, as_of: str | None, backend: str | None
+) -> None:
     """Evaluate every *.json claim in a folder and print one summary line each."""
-    program = load_ruleset(ruleset)
+    from api.routing import ruleset_for_claim
+
     when = parse_as_of(as_of)
     files = sorted(Path(folder).glob("*.json"))
     if not files:
         fail(f"no *.json claims in {folder}")
+    programs: dict[str, Program] = {}
+    counts: dict[str, int] = {}
     for path in files:
-        decision = run_evaluate(program, read_claim(str(path)), when, _backend(backend))
+        claim = read_claim(str(path))
+        chosen = ruleset or str(ruleset_for_claim(claim))
+        if chosen not in programs:
+            programs[chosen] = load_ruleset(chosen)
+        decision = run_evaluate(programs[chosen], claim, when, _backend(backend))
+        counts[decision["outcome"]] = counts.get(decision["outcome"], 0) + 1
         codes = ",".join(r["code"] for r in decision["reasons"]) or "-"
         click.echo(
-            f"{decision['claim_id']:<22} {decision['outcome']:<8} "
-            f"payable {decision['amounts']['payable']:>12}  {codes}"
+            f"{decision['claim_id']:<18} {decision['ruleset']['id']:<13} "
+            f"{decision['outcome']:<8} payable {decision['amounts']['payable']:>12}  {codes}"
         )
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    click.echo(f"{len(files)} claim(s): {summary}")
+
+
+@main.command("corpus")
+@click.option("--count", type=click.IntRange(10, 100_000), default=210, show_default=True)
+@click.option("--out", "out", default="examples/claims", show_default=True)
+def corpus_command(count: int, out: str) -> None:
+    """Write the deterministic sample corpus (gen-*.json) for every bundled ruleset."""
+    from engine.samples import write_corpus
+
+    written = write_corpus(Path(out), count)
+    click.echo(f"wrote {written} claims to {out}")
 
 
 def _backend(name: str | None) -> str | None:

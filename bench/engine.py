@@ -3,7 +3,7 @@
 Run: ``python bench/engine.py [--claims N] [--seconds S] [--seed K] [--json] [--profile]``.
 
 What is compared: the compliance rules of ``rulesets/cn-health`` (its ``rules:``), on a
-deterministic corpus of varied claims (``bench/corpus.py``).
+deterministic corpus of varied claims (``engine/samples/cn_health.py``).
 
 - ``native`` and ``durable``: ``engine.evaluate.evaluate`` end to end on an already loaded
   :class:`~engine.claim.Claim`: derived facts, rule matching, the full trace (every rule on
