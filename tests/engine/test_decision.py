@@ -35,6 +35,14 @@ AMOUNT_KEYS = ("submitted", "eligible", "deductible", "copay", "payable")
 EXAMPLE_CLAIMS = sorted((REPO / "examples" / "claims").glob("*.json"))
 
 
+def routed_program(claim: dict[str, Any]) -> Program:
+    """The bundled ruleset that decides this example claim (api.routing)."""
+    from api.routing import ruleset_for_claim
+    from engine.claim import load_claim
+
+    return bundled_program(REPO / ruleset_for_claim(load_claim(claim)))
+
+
 def example(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
@@ -232,7 +240,8 @@ def test_a_partial_from_a_denied_line_carries_the_notice(flag_program: Program) 
 
 @pytest.mark.parametrize("path", EXAMPLE_CLAIMS, ids=lambda p: p.stem)
 def test_every_explanation_has_its_placeholders_filled(path: Path) -> None:
-    decision = decide(bundled_program(CN_HEALTH), example(path))
+    claim = example(path)
+    decision = decide(routed_program(claim), claim)
 
     texts = [r["explanation"][lang] for r in decision["reasons"] for lang in ("zh", "en")]
     texts += [c["explanation"][lang] for c in decision["sla"] for lang in ("zh", "en")]
@@ -289,7 +298,8 @@ def _all_amounts(decision: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("path", EXAMPLE_CLAIMS, ids=lambda p: p.stem)
 def test_amounts_are_decimal_strings_with_two_places(path: Path) -> None:
-    decision = decide(bundled_program(CN_HEALTH), example(path))
+    claim = example(path)
+    decision = decide(routed_program(claim), claim)
 
     for value in _all_amounts(decision):
         assert isinstance(value, str)
@@ -301,8 +311,8 @@ def test_amounts_are_decimal_strings_with_two_places(path: Path) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLE_CLAIMS, ids=lambda p: p.stem)
 def test_trace_covers_every_rule_and_line_with_the_facts_read(path: Path) -> None:
-    program = bundled_program(CN_HEALTH)
     claim = example(path)
+    program = routed_program(claim)
     decision = decide(program, claim)
     line_ids = [i["line_id"] for i in claim["items"]]
 

@@ -39,3 +39,20 @@ def test_corpus_covers_every_rule_of_every_bundled_ruleset() -> None:
     for root, program in programs.items():
         ids = {r.id for r in program.ir.rules} | {s.id for s in program.ir.benefit if s.reason}
         assert ids <= applied[root], f"{root.name}: never applied {sorted(ids - applied[root])}"
+
+
+def test_both_backends_decide_the_whole_corpus_identically() -> None:
+    import pytest
+
+    from engine.backends import available_backends
+    from engine.decision import canonical_json
+
+    if "durable" not in available_backends():
+        pytest.skip("durable-rules not installed (Python > 3.12)")
+    for path in sorted(CLAIMS.glob("*.json")):
+        claim = load_claim(path.read_bytes())
+        program = bundled_program(REPO / ruleset_for_claim(claim))
+        a = evaluate(program, claim, as_of=AS_OF, backend="native")
+        b = evaluate(program, claim, as_of=AS_OF, backend="durable")
+        a.pop("engine"), b.pop("engine")
+        assert canonical_json(a) == canonical_json(b), path.name
