@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy engine audit
+	$(BIN)/claims rules schema --check
 	$(BIN)/claims rules lint rulesets
 	$(BIN)/claims rules test rulesets --coverage --threshold 100 > /dev/null
 

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from api.rules_cli import register as register_rules_commands
 from engine.backends import available_backends
 from engine.claim import load_claim
 from engine.decision import canonical_json
@@ -378,6 +379,8 @@ def _owning_ruleset(path: Path) -> Path | None:
             return folder
     return None
 
+
+register_rules_commands(rules_group)  # schema, diff, impact: api/rules_cli.py
 
 if __name__ == "__main__":
     main()

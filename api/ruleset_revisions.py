@@ -59,7 +59,7 @@ def load_rulesets(
             wanted = sorted(set(names))
             missing = [n for n in wanted if n not in found]
             if missing:
-                raise RulesetLoadError(f"no ruleset {', '.join(missing)} under {shown}")
+                raise RulesetLoadError(f"no ruleset {', '.join(missing)} under {path}")
             found = {n: found[n] for n in wanted}
         single = (folder / RULESET_FILE).is_file()
         return compile_all(found, shown, commit, single)
@@ -76,7 +76,7 @@ def compile_all(
         display = shown if single else f"{shown}/{name}"
         ir, bag = compile_with_diagnostics(folder, revision=revision, display=display)
         if ir is None:
-            failed.append(display)
+            failed.append(name)
             errors += [d for d in bag.items if d.severity == "error"]
         else:
             out[name] = ir

@@ -301,7 +301,7 @@ def test_a_ruleset_that_does_not_compile_at_a_revision(repo: Path) -> None:
         "HEAD:rulesets/cn-health/ruleset.yaml:",
         "E-PATH",
         "days_since_strat",
-        "error: ruleset HEAD:rulesets/cn-health does not compile at HEAD; nothing was compared",
+        "error: ruleset cn-health does not compile at HEAD; nothing was compared",
     )
 
 

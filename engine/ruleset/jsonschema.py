@@ -21,8 +21,8 @@ key, whose header keys become required as soon as the file has any key only a ma
 hold (``if`` one of them is present ``then`` require ``ruleset``, ``version`` ...). We chose
 this over ``anyOf: [main, included]``: completion and hover read the root's ``properties``
 directly, and an error names the missing key instead of "matches none of the alternatives".
-What the schema cannot see (an included file with a header key, a ``ruleset.yaml`` holding only
-sections) the compiler reports.
+What the schema cannot see (a ``ruleset.yaml`` holding only sections, an included file carrying a
+complete header) the compiler reports.
 
 Only keywords common to draft-07 and 2020-12 are used (``$defs`` is reached through plain JSON
 pointers), because the YAML language server validates with a draft-07 engine. Pure: stdlib only.

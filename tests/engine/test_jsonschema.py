@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from engine.ruleset import schema as spec
+from engine.ruleset.ir import OUTCOMES
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema, ruleset_schema
 from tests.engine.factories import REPO, RULESET_HEADER
 
@@ -84,7 +85,7 @@ def test_every_section_key_of_the_tables_is_in_the_schema() -> None:
         assert set(defs[name]["properties"]) == set(table)
         assert defs[name]["required"] == [k for k, key in table.items() if key.required]
         assert defs[name]["additionalProperties"] is False
-    assert defs["rule"]["properties"]["outcome"]["enum"] == list(spec.OUTCOMES)
+    assert defs["rule"]["properties"]["outcome"]["enum"] == list(OUTCOMES)
     assert defs["rule"]["properties"]["when"]["description"] == spec.RULE["when"].doc
 
 
