@@ -56,7 +56,7 @@ def applied_rules(
     """The trace of every evaluation and the rules that apply under the hit policy."""
     trace: list[dict[str, Any]] = []
     applied: list[Applied] = []
-    taken: set[int | None] = set()
+    taken: set[tuple[str, int | None]] = set()  # (scope, line) already decided under `first`
     by_line = {f["line"]["line_id"]: f for f in lines}
     for compiled in program.rules:
         rule = compiled.rule
@@ -73,9 +73,9 @@ def applied_rules(
                 }
             )
             slot = line_id if rule.scope == "line" else None
-            if not matched or (program.ir.hit_policy == "first" and (rule.scope, slot) in taken):  # type: ignore[comparison-overlap]
+            if not matched or (program.ir.hit_policy == "first" and (rule.scope, slot) in taken):
                 continue
-            taken.add((rule.scope, slot))  # type: ignore[arg-type]
+            taken.add((rule.scope, slot))
             applied.append(
                 Applied(
                     rule.id,

@@ -262,7 +262,7 @@ def test_compare_backends_fails_a_case_when_decisions_differ(
             decision["amounts"]["payable"] = "0.01"
         return decision
 
-    monkeypatch.setattr("engine.ruleset_tests.evaluate", skewed)
+    monkeypatch.setattr("engine.ruleset_tests.runner.evaluate", skewed)
     cases = """
         - name: reference
           expect: {outcome: approve}
