@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from api.audit_cli import audit_group, db_group
 from api.rules_cli import register as register_rules_commands
 from engine.backends import available_backends
 from engine.claim import load_claim
@@ -381,6 +382,8 @@ def _owning_ruleset(path: Path) -> Path | None:
 
 
 register_rules_commands(rules_group)  # schema, diff, impact: api/rules_cli.py
+main.add_command(audit_group)  # claims audit ...: api/audit_cli.py
+main.add_command(db_group)  # claims db upgrade
 
 if __name__ == "__main__":
     main()

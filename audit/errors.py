@@ -13,9 +13,18 @@ Every failure the audit package can detect is one of these, so callers (the API,
     │                                   also a malformed signer or verifier key
     ├── ChainError(seq, reason)         the hash chain is broken at event ``seq`` (wrong
     │                                   ``prev_hash``, gap, fork, non-monotonic sequence)
-    └── TamperError(seq, reason)        stored content does not match what was hashed or
-                                        signed (recomputed ``entry_hash`` differs, a row was
-                                        changed or removed under the chain)
+    ├── TamperError(seq, reason)        stored content does not match what was hashed or
+    │                                   signed (recomputed ``entry_hash`` differs, a row was
+    │                                   changed or removed under the chain)
+    ├── ConfigError(reason)             an ``AuditConfig`` is unusable (no signer key where
+    │                                   one is needed, bad origin, bad interval)
+    ├── StoreError(reason)              the database cannot do what was asked (schema not
+    │                                   migrated, append-only trigger fired, empty log)
+    ├── UnknownEventError(event_id)     no audited event has this ``event_id``
+    ├── SnapshotError(content_hash, reason)  a ruleset snapshot is missing, or its files do
+    │                                   not hash to its content address
+    └── ReplayError(event_id, reason)   an event cannot be replayed (not a decision event,
+                                        malformed payload, backend unavailable)
 
 Each error carries a short machine-friendly ``reason`` (a sentence, no trailing period) and,
 where it applies, the location (``path`` into the JSON value, ``seq`` of the event). ``str()``
@@ -29,8 +38,13 @@ __all__ = [
     "CanonicalError",
     "ChainError",
     "CheckpointError",
+    "ConfigError",
     "ProofError",
+    "ReplayError",
+    "SnapshotError",
+    "StoreError",
     "TamperError",
+    "UnknownEventError",
 ]
 
 
@@ -88,3 +102,46 @@ class TamperError(AuditError):
 
     def __reduce__(self) -> tuple[type[TamperError], tuple[int, str]]:
         return (type(self), (self.seq, self.reason))
+
+
+class ConfigError(AuditError):
+    """An :class:`~audit.config.AuditConfig` cannot be used for what was asked."""
+
+
+class StoreError(AuditError):
+    """The audit database refused or cannot perform an operation (see ``reason``)."""
+
+
+class UnknownEventError(AuditError):
+    """No audited event has ``event_id``."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"no audited event has id {event_id!r}")
+        self.event_id = event_id
+
+    def __reduce__(self) -> tuple[type[UnknownEventError], tuple[str]]:
+        return (type(self), (self.event_id,))
+
+
+class SnapshotError(AuditError):
+    """The ruleset snapshot ``content_hash`` is missing or does not match its files."""
+
+    def __init__(self, content_hash: str, reason: str) -> None:
+        super().__init__(reason)
+        self.content_hash = content_hash
+        self.args = (f"ruleset snapshot {content_hash}: {reason}",)
+
+    def __reduce__(self) -> tuple[type[SnapshotError], tuple[str, str]]:
+        return (type(self), (self.content_hash, self.reason))
+
+
+class ReplayError(AuditError):
+    """The event ``event_id`` cannot be replayed (see ``reason``)."""
+
+    def __init__(self, event_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.event_id = event_id
+        self.args = (f"event {event_id}: {reason}",)
+
+    def __reduce__(self) -> tuple[type[ReplayError], tuple[str, str]]:
+        return (type(self), (self.event_id, self.reason))

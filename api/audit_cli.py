@@ -1,0 +1,423 @@
+"""``claims audit ...`` and ``claims db ...``: the audit trail from the command line.
+
+Exit status: 0 when all is well; 1 when tampering is detected (a broken chain, a changed
+event, a checkpoint that does not verify, a proof that fails, a replay that differs); 2 with
+a clear message on stderr for anything the user can fix (unknown event id, unreadable or
+malformed proof file, bad settings, a database that is not migrated). Never a traceback.
+
+The database and the signer key come from the settings (:mod:`api.settings`). An embedded
+SQLite database is migrated on first use; PostgreSQL is migrated with ``claims db upgrade``.
+``verify-proof`` and ``verify-consistency`` touch neither the database nor the settings:
+they need only the public key and the files they are given.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.settings import Settings, SettingsError, get_settings
+from audit.bundle import (
+    consistency_document,
+    parse_bundle,
+    parse_consistency_document,
+    verify_bundle,
+    verify_consistency_document,
+)
+from audit.canonical import canonical_json, parse_json, sha256_hex
+from audit.chain import entry_hash_of, event_document
+from audit.checkpoint import parse_checkpoint
+from audit.checkpoints import consistency_proof_between, create_checkpoint, inclusion_proof_for
+from audit.config import AuditConfig
+from audit.db import create_engine, upgrade
+from audit.errors import (
+    AuditError,
+    CanonicalError,
+    ChainError,
+    CheckpointError,
+    ProofError,
+    SnapshotError,
+    TamperError,
+)
+from audit.export import export_claim
+from audit.merkle import InclusionProof
+from audit.replay import Replayer, record_decision
+from audit.snapshot import snapshot_ruleset
+from audit.verification import verify_store
+from audit.verifier import verify_event_proof
+
+__all__ = ["audit_group", "db_group"]
+
+TAMPERED = 1
+USER_ERROR = 2
+#: Show a progress bar when verifying at least this many events.
+PROGRESS_MIN = 10_000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int = USER_ERROR) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guarded(func: F) -> F:
+    """Turn every expected error into a message and an exit status (module docstring)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ChainError, TamperError, SnapshotError) as exc:
+            _fail(f"TAMPERED: {exc}", TAMPERED)
+        except (SettingsError, AuditError, ValueError, OSError) as exc:
+            _fail(str(exc))
+        except SQLAlchemyError as exc:  # e.g. the database cannot be reached
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            _fail(f"database error: {reason}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _store(*, signer: bool = True) -> Iterator[tuple[Settings, AuditConfig, Engine]]:
+    """Settings, audit config and engine; ``signer=False`` leaves the signer key alone."""
+    settings = get_settings()
+    if signer:
+        config = settings.audit_config()
+    else:  # read-only work needs no secret (and must not generate one)
+        config = AuditConfig(
+            database_url=settings.database_url,
+            origin=settings.audit_origin,
+            checkpoint_every=settings.audit_checkpoint_every,
+        )
+    engine = create_engine(config.database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            upgrade(engine)
+        yield settings, config, engine
+    finally:
+        engine.dispose()
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {what} {path}: {exc}")
+
+
+def _public_key(value: str) -> str:
+    """``--public-key``: the key text itself, or a file holding it."""
+    if "+" not in value or Path(value).is_file():
+        return _read(value, "public key file").strip()
+    return value.strip()
+
+
+PUBLIC_KEY = click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    help="the log's verifier key (name+id+key), or a file holding it",
+)
+ORIGIN = click.option("--origin", default=None, help="require checkpoints of this log origin")
+
+
+@click.group("audit", context_settings={"help_option_names": ["-h", "--help"]})
+def audit_group() -> None:
+    """The immutable audit trail: verify, prove, replay and export audited decisions."""
+
+
+@click.group("db", context_settings={"help_option_names": ["-h", "--help"]})
+def db_group() -> None:
+    """Database administration."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.option(
+    "--app-role",
+    default="claims_app",
+    show_default=True,
+    help="PostgreSQL role granted only SELECT and INSERT on the audit tables",
+)
+@_guarded
+def db_upgrade_command(revision: str, app_role: str) -> None:
+    """Apply the database migrations (audit tables, triggers, privileges)."""
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        upgrade(engine, revision=revision, app_role=app_role)
+    finally:
+        engine.dispose()
+    click.echo(f"ok: database at revision {revision}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying the stored trail
+# ---------------------------------------------------------------------------------------------
+
+
+@audit_group.command("verify")
+@click.option("--from", "from_seq", type=click.IntRange(min=1), default=1, help="first seq")
+@click.option("--public-key", "public_key", default=None, help="verifier key (default: ours)")
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr")
+@_guarded
+def verify_command(from_seq: int, public_key: str | None, progress: bool | None) -> None:
+    """Check every link, payload hash, checkpoint root and signature."""
+    with _store(signer=public_key is None) as (_, config, engine):
+        key = _public_key(public_key) if public_key else config.verifier_key()
+        sizes: list[int] = []
+        bar_ctx: Any = None
+        bar: Any = None
+
+        def on_total(n: int) -> None:
+            nonlocal bar_ctx, bar
+            sizes.append(n)
+            if progress or (progress is None and n >= PROGRESS_MIN):
+                bar_ctx = click.progressbar(length=n, label="verifying", file=sys.stderr)
+                bar = bar_ctx.__enter__()
+
+        try:
+            report = verify_store(
+                engine,
+                verifier_key=key,
+                origin=config.origin,
+                from_seq=from_seq,
+                total=on_total,
+                progress=lambda n: bar.update(n) if bar is not None else None,
+            )
+        finally:
+            if bar_ctx is not None:
+                bar_ctx.__exit__(None, None, None)
+    if report.problem is not None:
+        _fail(
+            f"TAMPERED: first bad seq {report.problem.seq}: {report.problem.reason} "
+            f"({report.events_checked} events checked before it)",
+            TAMPERED,
+        )
+    span = f"seq {report.first_seq}..{report.last_seq}" if report.events_checked else "empty log"
+    click.echo(
+        f"ok: {report.events_checked} events ({span}) and {report.checkpoints_checked} "
+        "checkpoints verified"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints and proofs
+# ---------------------------------------------------------------------------------------------
+
+
+@audit_group.command("checkpoint")
+@_guarded
+def checkpoint_command() -> None:
+    """Sign a checkpoint of the log at its current size now, and print it."""
+    with _store() as (_, config, engine):
+        checkpoint = create_checkpoint(engine, config=config)
+    click.echo(checkpoint.note, nl=False)
+
+
+@audit_group.command("public-key")
+@_guarded
+def public_key_command() -> None:
+    """Print the verifier (public) key of the log's signer key."""
+    click.echo(get_settings().audit_config().verifier_key())
+
+
+@audit_group.command("prove")
+@click.argument("event_id")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--checkpoint", "tree_size", type=int, default=None, help="checkpoint size")
+@_guarded
+def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
+    """Write event.json, proof.json and checkpoint.txt of one event into FOLDER."""
+    with _store(signer=False) as (_, _config, engine):
+        (proven,) = inclusion_proof_for(engine, event_ids=[event_id], tree_size=tree_size)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "event.json").write_text(canonical_json(event_document(proven.event)), encoding="utf-8")
+    (out / "proof.json").write_text(proven.proof.to_json(), encoding="utf-8")
+    (out / "checkpoint.txt").write_text(proven.checkpoint.note, encoding="utf-8")
+    click.echo(
+        f"ok: event {event_id} (seq {proven.event.seq}) in checkpoint {proven.checkpoint.tree_size}"
+        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.json "
+        f"{out}/checkpoint.txt --public-key KEY"
+    )
+
+
+@audit_group.command("verify-proof")
+@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.json CHECKPOINT.txt")
+@click.option("--bundle", default=None, help="an export bundle instead of the three files")
+@PUBLIC_KEY
+@ORIGIN
+@_guarded
+def verify_proof_command(
+    files: tuple[str, ...], bundle: str | None, public_key: str, origin: str | None
+) -> None:
+    """Verify an event's inclusion in a signed checkpoint, with no database."""
+    key = _public_key(public_key)
+    if bundle is not None:
+        if files:
+            _fail("give either --bundle or EVENT.json PROOF.json CHECKPOINT.txt, not both")
+        text = _read(bundle, "bundle")
+        try:
+            parse_bundle(text)
+        except ProofError as exc:
+            _fail(f"malformed bundle {bundle}: {exc}")
+        try:
+            ids = verify_bundle(text, key, origin=origin)
+        except (ProofError, CheckpointError) as exc:
+            _fail(f"does NOT verify: {exc}", TAMPERED)
+        click.echo(f"ok: {len(ids)} events of the bundle are in its signed checkpoint")
+        return
+    if len(files) != 3:
+        _fail("expected EVENT.json PROOF.json CHECKPOINT.txt (or --bundle FILE)")
+    event_text, proof_text, note = (_read(f, w) for f, w in zip(files, _KINDS, strict=True))
+    try:
+        event = parse_json(event_text)
+        proof = InclusionProof.from_json(proof_text)
+        checkpoint = parse_checkpoint(note)
+    except (CanonicalError, ProofError, CheckpointError) as exc:
+        _fail(f"malformed input: {exc}")
+    if not isinstance(event, dict):
+        _fail(f"{files[0]} is not an event object")
+    try:
+        verify_event_proof(
+            canonical_json(event),
+            proof.to_dict(),
+            note,
+            key,
+            origin=origin,
+            entry_hash_of=entry_hash_of,
+        )
+    except (ProofError, CheckpointError) as exc:
+        _fail(f"does NOT verify: {exc}", TAMPERED)
+    click.echo(
+        f"ok: event {event.get('event_id')} (seq {event.get('seq')}) is in checkpoint "
+        f"{checkpoint.size} of {checkpoint.origin}"
+    )
+
+
+_KINDS = ("event file", "proof file", "checkpoint file")
+
+
+@audit_group.command("consistency")
+@click.argument("first_size", type=int)
+@click.argument("second_size", type=int)
+@_guarded
+def consistency_command(first_size: int, second_size: int) -> None:
+    """Print a proof that checkpoint SECOND_SIZE extends checkpoint FIRST_SIZE."""
+    with _store(signer=False) as (_, _config, engine):
+        proof, first, second = consistency_proof_between(
+            engine, first_size=first_size, second_size=second_size
+        )
+    document = consistency_document(proof=proof, first_note=first.note, second_note=second.note)
+    click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@audit_group.command("verify-consistency")
+@click.argument("document_file", metavar="CONSISTENCY.json")
+@PUBLIC_KEY
+@ORIGIN
+@_guarded
+def verify_consistency_command(document_file: str, public_key: str, origin: str | None) -> None:
+    """Verify that one signed checkpoint extends another, with no database."""
+    text = _read(document_file, "consistency document")
+    key = _public_key(public_key)
+    try:
+        parse_consistency_document(text)
+    except ProofError as exc:
+        _fail(f"malformed consistency document {document_file}: {exc}")
+    try:
+        first, second = verify_consistency_document(text, key, origin=origin)
+    except (ProofError, CheckpointError) as exc:
+        _fail(f"does NOT verify: {exc}", TAMPERED)
+    click.echo(f"ok: checkpoint {second} extends checkpoint {first}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions: append, replay, export
+# ---------------------------------------------------------------------------------------------
+
+
+@audit_group.command("append-decision")
+@click.argument("claim_file", metavar="CLAIM.json")
+@click.option("--ruleset", "ruleset", required=True, help="ruleset folder")
+@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
+@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
+@click.option("--actor", default="cli", show_default=True, help="who records the decision")
+@_guarded
+def append_decision_command(
+    claim_file: str, ruleset: str, as_of: str | None, backend: str | None, actor: str
+) -> None:
+    """Evaluate a claim, snapshot its ruleset, append the decision; print the event id."""
+    from api.cli import _backend, git_revision, parse_as_of, read_claim, run_evaluate
+    from engine.errors import RulesetError
+
+    root = Path(ruleset)
+    if not (root / "ruleset.yaml").is_file():
+        _fail(f"--ruleset: '{ruleset}' is not a ruleset folder (it must contain ruleset.yaml)")
+    try:
+        snapshot, program = snapshot_ruleset(
+            root, revision=git_revision(root), display=ruleset.rstrip("/")
+        )
+    except RulesetError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        _fail(f"ruleset {ruleset} has errors; nothing was evaluated")
+    claim = read_claim(claim_file)
+    decision = run_evaluate(program, claim, parse_as_of(as_of), _backend(backend))
+    with _store() as (_, config, engine):
+        event = record_decision(
+            engine, snapshot=snapshot, claim=claim, decision=decision, actor=actor, config=config
+        )
+    click.echo(event.event_id)
+
+
+@audit_group.command("replay")
+@click.argument("event_id")
+@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
+@_guarded
+def replay_command(event_id: str, backend: str | None) -> None:
+    """Re-evaluate a decision event and compare its canonical JSON byte for byte."""
+    with _store(signer=False) as (_, _config, engine):
+        result = Replayer(engine).replay(event_id, backend=backend)
+    where = f"event {event_id} (seq {result.seq}, claim {result.claim_id}, {result.backend})"
+    if not result.matches:
+        at = result.first_difference() or 0
+        _fail(
+            f"REPLAY DIFFERS: {where} at byte {at}:\n"
+            f"  recorded: {result.recorded[max(at - 40, 0) : at + 40]}\n"
+            f"  replayed: {result.replayed[max(at - 40, 0) : at + 40]}",
+            TAMPERED,
+        )
+    note = " (engine block ignored: other backend)" if result.engine_block_ignored else ""
+    click.echo(
+        f"identical: {where} replays byte for byte{note}: "
+        f"{len(result.replayed.encode())} bytes, sha256 {sha256_hex(result.replayed)}"
+    )
+
+
+@audit_group.command("export")
+@click.option("--claim", "claim_id", required=True, help="claim id")
+@click.option("--output", "-o", default=None, help="write to this file instead of stdout")
+@_guarded
+def export_command(claim_id: str, output: str | None) -> None:
+    """One claim's events with inclusion proofs and the signed checkpoint, as JSON."""
+    with _store() as (_, config, engine):
+        bundle = export_claim(engine, claim_id=claim_id, config=config)
+    text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"ok: {len(bundle['events'])} events of claim {claim_id} written to {output}")

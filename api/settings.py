@@ -1,0 +1,130 @@
+"""Settings of the service and the CLI, from ``CLAIMS_*`` environment variables.
+
+``api`` is the only place that reads the environment: the parts get plain config objects
+built here (:meth:`Settings.audit_config` for :mod:`audit`).
+
+========================== ======================================= ==========================
+variable                   default                                 meaning
+========================== ======================================= ==========================
+CLAIMS_DATABASE_URL        ``sqlite:///var/claims.db``             SQLAlchemy URL; relative
+                                                                   SQLite paths are from the
+                                                                   working directory, whose
+                                                                   ``var/`` is created
+CLAIMS_AUDIT_ORIGIN        ``claims.example/audit``                the log's name on signed
+                                                                   checkpoints (and the key's)
+CLAIMS_AUDIT_SIGNER_KEY    unset                                   Ed25519 signer key text
+                                                                   (``PRIVATE+KEY+...``)
+CLAIMS_AUDIT_KEY_FILE      ``var/audit-signer.key``                used when no key is set;
+                                                                   generated on first run
+                                                                   (mode 0600) in development
+CLAIMS_AUDIT_CHECKPOINT_EVERY ``100``                              sign a checkpoint every N
+                                                                   events (0: on demand only)
+CLAIMS_ENVIRONMENT         ``development``                         ``production``: a missing
+                                                                   key is an error, never
+                                                                   generated
+========================== ======================================= ==========================
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audit.checkpoint import generate_key, verifier_key_from_signer
+from audit.config import AuditConfig
+from audit.errors import CheckpointError
+
+__all__ = ["Settings", "SettingsError", "get_settings"]
+
+
+class SettingsError(Exception):
+    """The settings cannot be used (missing or unreadable key, bad value)."""
+
+
+class Settings(BaseSettings):
+    """All ``CLAIMS_*`` settings (module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
+
+    database_url: str = "sqlite:///var/claims.db"
+    audit_origin: str = "claims.example/audit"
+    audit_signer_key: SecretStr | None = None
+    audit_key_file: Path = Path("var/audit-signer.key")
+    audit_checkpoint_every: int = Field(default=100, ge=0)
+    environment: Literal["development", "production"] = "development"
+
+    def signer_key(self) -> str:
+        """The audit signer key: set, read from the key file, or generated (development)."""
+        if self.audit_signer_key is not None and self.audit_signer_key.get_secret_value():
+            return _checked(
+                self.audit_signer_key.get_secret_value().strip(), "CLAIMS_AUDIT_SIGNER_KEY"
+            )
+        path = self.audit_key_file
+        if path.exists():
+            return _read_key(path)
+        if self.environment == "production":
+            raise SettingsError(
+                "no audit signer key: set CLAIMS_AUDIT_SIGNER_KEY or provide "
+                f"CLAIMS_AUDIT_KEY_FILE ({path}); keys are only generated in development"
+            )
+        return _generate_key_file(path, self.audit_origin)
+
+    def audit_config(self) -> AuditConfig:
+        """The :class:`~audit.config.AuditConfig` of these settings (resolving the key)."""
+        return AuditConfig(
+            database_url=self.database_url,
+            origin=self.audit_origin,
+            signer_key=self.signer_key(),
+            checkpoint_every=self.audit_checkpoint_every,
+        )
+
+
+def _checked(key: str, source: str) -> str:
+    try:
+        verifier_key_from_signer(key)
+    except CheckpointError as exc:
+        raise SettingsError(f"{source} is not a valid audit signer key: {exc.reason}") from None
+    return key
+
+
+def _read_key(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the audit key file {path}: {exc}") from None
+    return _checked(text, f"the audit key file {path}")
+
+
+def _generate_key_file(path: Path, origin: str) -> str:
+    """Write a new signer key to ``path`` (mode 0600) unless another process just did."""
+    try:
+        signer, _ = generate_key(origin)
+    except CheckpointError as exc:
+        raise SettingsError(f"cannot make a key named after the origin: {exc.reason}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".audit-key-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(signer + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if a key appeared meanwhile
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        os.unlink(tmp)
+    return signer
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (``get_settings.cache_clear()`` to re-read)."""
+    return Settings()

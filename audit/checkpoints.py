@@ -1,0 +1,282 @@
+"""Signed checkpoints of the stored log, and the proofs that tie events and checkpoints.
+
+A checkpoint at size ``n`` is the C2SP signed note "log ``origin`` has ``n`` entries with
+Merkle root ``r``" (:mod:`audit.checkpoint`), where the leaves are the events' entry hashes
+in ``seq`` order (:mod:`audit.merkle`). Checkpoints are made
+
+- automatically, inside the append that makes the size a multiple of
+  ``AuditConfig.checkpoint_every`` (:func:`audit.store.append_event`), and
+- on demand (:func:`create_checkpoint`, ``claims audit checkpoint``), at the current size.
+
+Each row also keeps the Merkle compact range at its size, so the next checkpoint hashes only
+the events added since (the range is restored, checked against the signed root, and
+extended). Making a checkpoint takes the append lock: its size is exactly the head of the
+chain, and a concurrent append cannot slip in between.
+
+Proofs: :func:`inclusion_proof_for` proves an event is in a checkpoint (RFC 9162 inclusion
+proof, leaf index ``seq - 1``); :func:`consistency_proof_between` proves a later checkpoint
+extends an earlier one. Both are checked by the DB-free :mod:`audit.verifier` /
+:mod:`audit.merkle` with only the public key.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, select
+
+from audit.canonical import canonical_json, parse_json
+from audit.chain import StoredCheckpoint, StoredEvent
+from audit.checkpoint import sign_checkpoint
+from audit.config import AuditConfig
+from audit.errors import AuditError, CanonicalError, ProofError, StoreError, TamperError
+from audit.merkle import (
+    ConsistencyProof,
+    InclusionProof,
+    MerkleAccumulator,
+    MerkleTree,
+    consistency_proof,
+    entry_leaf,
+    inclusion_proof,
+)
+from audit.models import CHECKPOINTS
+from audit.store import (
+    Target,
+    chain_head,
+    entry_hashes,
+    get_event,
+    now_text,
+    read_connection,
+    write_transaction,
+)
+
+__all__ = [
+    "ProvenEvent",
+    "checkpoint_at",
+    "checkpoint_at_or_below",
+    "checkpoint_by_size",
+    "consistency_proof_between",
+    "create_checkpoint",
+    "get_checkpoint",
+    "inclusion_proof_for",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "merkle_tree",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _checkpoint(row: Row[tuple[object, ...]]) -> StoredCheckpoint:
+    m = row._mapping
+    size = int(str(m["tree_size"]))
+    try:
+        hashes = parse_json(str(m["compact_range"]))
+    except CanonicalError:
+        hashes = None
+    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+        raise TamperError(size, f"checkpoint {size}: stored compact range is not a list of hashes")
+    return StoredCheckpoint(
+        tree_size=size,
+        root_hash=str(m["root_hash"]),
+        note=str(m["note"]),
+        compact_range=tuple(str(h) for h in hashes),
+        created_at=str(m["created_at"]),
+    )
+
+
+def list_checkpoints(conn: Connection, *, min_size: int = 0) -> list[StoredCheckpoint]:
+    """Checkpoints of size at least ``min_size``, smallest first."""
+    rows = conn.execute(
+        select(CHECKPOINTS)
+        .where(CHECKPOINTS.c.tree_size >= min_size)
+        .order_by(CHECKPOINTS.c.tree_size)
+    ).all()
+    return [_checkpoint(r) for r in rows]
+
+
+def checkpoint_by_size(conn: Connection, size: int) -> StoredCheckpoint | None:
+    """The checkpoint with ``tree_size == size``, if any."""
+    row = conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.tree_size == size)).first()
+    return None if row is None else _checkpoint(row)
+
+
+def checkpoint_at_or_below(conn: Connection, size: int) -> StoredCheckpoint | None:
+    """The largest checkpoint with ``tree_size <= size``."""
+    row = conn.execute(
+        select(CHECKPOINTS)
+        .where(CHECKPOINTS.c.tree_size <= size)
+        .order_by(CHECKPOINTS.c.tree_size.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _checkpoint(row)
+
+
+def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
+    """Insert a checkpoint row (the caller holds the append lock)."""
+    conn.execute(
+        CHECKPOINTS.insert().values(
+            tree_size=checkpoint.tree_size,
+            root_hash=checkpoint.root_hash,
+            note=checkpoint.note,
+            compact_range=canonical_json(list(checkpoint.compact_range)),
+            created_at=checkpoint.created_at,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Making checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def _restored(base: StoredCheckpoint | None) -> MerkleAccumulator:
+    """The compact range saved with ``base``, if it matches its root; else from scratch."""
+    if base is None:
+        return MerkleAccumulator()
+    try:
+        acc = base.accumulator()
+    except (ValueError, AuditError):
+        return MerkleAccumulator()
+    if not hmac.compare_digest(acc.root().hex(), base.root_hash):
+        return MerkleAccumulator()
+    return acc
+
+
+def checkpoint_at(conn: Connection, *, size: int, config: AuditConfig) -> StoredCheckpoint:
+    """Sign and store the checkpoint at ``size`` (or return the one already there).
+
+    The caller holds the append lock (:func:`audit.store.write_transaction`).
+    """
+    existing = checkpoint_by_size(conn, size)
+    if existing is not None:
+        return existing
+    acc = _restored(checkpoint_at_or_below(conn, size))
+    if acc.size < size:
+        acc.extend(entry_leaf(h) for h in entry_hashes(conn, from_seq=acc.size + 1, to_seq=size))
+    root = acc.root()
+    checkpoint = StoredCheckpoint(
+        tree_size=size,
+        root_hash=root.hex(),
+        note=sign_checkpoint(config.origin, size, root, config.require_signer()),
+        compact_range=tuple(h.hex() for h in acc.hashes),
+        created_at=now_text(),
+    )
+    insert_checkpoint(conn, checkpoint)
+    return checkpoint
+
+
+def create_checkpoint(target: Target, *, config: AuditConfig) -> StoredCheckpoint:
+    """Checkpoint the log at its current size now (the existing one if nothing was added)."""
+    config.require_signer()
+    with write_transaction(target) as conn:
+        size, _ = chain_head(conn)
+        if size == 0:
+            raise StoreError("the audit trail is empty: there is nothing to checkpoint")
+        return checkpoint_at(conn, size=size, config=config)
+
+
+def get_checkpoint(target: Target, *, size: int) -> StoredCheckpoint:
+    """The checkpoint at ``size`` (:class:`StoreError` if there is none)."""
+    with read_connection(target) as conn:
+        found = checkpoint_by_size(conn, size)
+    if found is None:
+        raise StoreError(f"there is no checkpoint at size {size}")
+    return found
+
+
+def latest_checkpoint(target: Target | Connection) -> StoredCheckpoint | None:
+    """The largest checkpoint, or ``None``."""
+    query = select(CHECKPOINTS.c.tree_size).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+    if isinstance(target, Connection):
+        size = target.execute(query).scalar()
+        return None if size is None else checkpoint_by_size(target, int(size))
+    with read_connection(target) as conn:
+        size = conn.execute(query).scalar()
+        return None if size is None else checkpoint_by_size(conn, int(size))
+
+
+def merkle_tree(conn: Connection, *, size: int) -> MerkleTree:
+    """The Merkle tree of events ``1..size`` as stored."""
+    return MerkleTree(entry_leaf(h) for h in entry_hashes(conn, to_seq=size))
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenEvent:
+    """An event, its inclusion proof and the checkpoint the proof is against."""
+
+    event: StoredEvent
+    proof: InclusionProof
+    checkpoint: StoredCheckpoint
+
+
+def _covering(conn: Connection, seq: int, tree_size: int | None) -> StoredCheckpoint:
+    if tree_size is not None:
+        found = checkpoint_by_size(conn, tree_size)
+        if found is None:
+            raise StoreError(f"there is no checkpoint at size {tree_size}")
+        if found.tree_size < seq:
+            raise StoreError(f"checkpoint {tree_size} does not cover event {seq}")
+        return found
+    latest = latest_checkpoint(conn)
+    if latest is None or latest.tree_size < seq:
+        raise StoreError(
+            f"no checkpoint covers event {seq} yet: make one with `claims audit checkpoint`"
+        )
+    return latest
+
+
+def inclusion_proof_for(
+    target: Target,
+    *,
+    event_ids: list[str],
+    tree_size: int | None = None,
+    tree: MerkleTree | None = None,
+) -> list[ProvenEvent]:
+    """Inclusion proofs of events in one checkpoint (the latest, or the one at ``tree_size``).
+
+    Every event must be covered by that checkpoint. The Merkle tree is read once for all of
+    them (or pass a ``tree`` already built from the log).
+    """
+    events = [get_event(target, event_id=e) for e in event_ids]
+    with read_connection(target) as conn:
+        newest = max((e.seq for e in events), default=1)
+        checkpoint = _covering(conn, newest, tree_size)
+        size = checkpoint.tree_size
+        if tree is None or tree.size < size:
+            tree = merkle_tree(conn, size=size)
+    if not hmac.compare_digest(tree.root(size).hex(), checkpoint.root_hash):
+        raise ProofError(
+            f"the stored events do not match checkpoint {size}: run `claims audit verify`"
+        )
+    return [
+        ProvenEvent(
+            e,
+            InclusionProof(e.seq - 1, size, tuple(inclusion_proof(e.seq - 1, size, tree))),
+            checkpoint,
+        )
+        for e in events
+    ]
+
+
+def consistency_proof_between(
+    target: Target, *, first_size: int, second_size: int
+) -> tuple[ConsistencyProof, StoredCheckpoint, StoredCheckpoint]:
+    """Proof that checkpoint ``second_size`` extends checkpoint ``first_size``."""
+    if first_size > second_size:
+        raise StoreError(f"checkpoint {first_size} is newer than checkpoint {second_size}")
+    with read_connection(target) as conn:
+        first, second = checkpoint_by_size(conn, first_size), checkpoint_by_size(conn, second_size)
+        for size, found in ((first_size, first), (second_size, second)):
+            if found is None:
+                raise StoreError(f"there is no checkpoint at size {size}")
+        tree = merkle_tree(conn, size=second_size)
+    assert first is not None and second is not None
+    proof = ConsistencyProof(
+        first_size, second_size, tuple(consistency_proof(first_size, second_size, tree))
+    )
+    return proof, first, second

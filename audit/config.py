@@ -1,0 +1,64 @@
+"""The audit trail's configuration: a plain value object, built by the wiring layer.
+
+``audit`` reads no environment variables and no files of its own accord: ``api/settings.py``
+turns ``CLAIMS_*`` settings into an :class:`AuditConfig` (generating the signer key on the
+first run of the embedded default) and hands it to the functions here that need it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audit.checkpoint import verifier_key_from_signer
+from audit.errors import CheckpointError, ConfigError
+
+__all__ = ["DEFAULT_CHECKPOINT_EVERY", "AuditConfig"]
+
+#: Default interval of automatic checkpoints, in events.
+DEFAULT_CHECKPOINT_EVERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """Where the trail lives and how it is signed.
+
+    ``database_url``: SQLAlchemy URL (``sqlite:///var/claims.db``,
+    ``postgresql+psycopg://user@host/db``). ``origin``: the log's name on every checkpoint
+    (C2SP: a schema-less URL). ``signer_key``: the Ed25519 signer key text
+    (``PRIVATE+KEY+...``), or ``None`` where nothing is signed (read-only tools given a
+    public key). ``checkpoint_every``: sign a checkpoint automatically whenever an append
+    makes the log size a multiple of this (0: only on demand).
+    """
+
+    database_url: str
+    origin: str
+    signer_key: str | None = None
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            raise ConfigError("database_url is empty")
+        if not self.origin or self.origin != self.origin.strip() or "\n" in self.origin:
+            raise ConfigError(f"origin {self.origin!r} must be a non-empty single line")
+        if isinstance(self.checkpoint_every, bool) or self.checkpoint_every < 0:
+            raise ConfigError("checkpoint_every must be a non-negative integer")
+
+    def __repr__(self) -> str:  # never print the secret key
+        key = "set" if self.signer_key else "None"
+        return (
+            f"AuditConfig(database_url={self.database_url!r}, origin={self.origin!r}, "
+            f"signer_key=<{key}>, checkpoint_every={self.checkpoint_every})"
+        )
+
+    def require_signer(self) -> str:
+        """The signer key, or :class:`ConfigError` when there is none."""
+        if not self.signer_key:
+            raise ConfigError("no audit signer key is configured: checkpoints cannot be signed")
+        return self.signer_key
+
+    def verifier_key(self) -> str:
+        """The public verifier key of the configured signer key."""
+        try:
+            return verifier_key_from_signer(self.require_signer())
+        except CheckpointError as exc:
+            raise ConfigError(f"the audit signer key is unusable: {exc.reason}") from None

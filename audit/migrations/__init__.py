@@ -1,0 +1,1 @@
+"""Alembic environment of the audit schema (run with :func:`audit.db.upgrade`)."""

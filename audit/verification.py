@@ -1,0 +1,108 @@
+"""Verification of the stored trail: every link, payload hash, checkpoint root and signature.
+
+:func:`verify_store` reads the log in one consistent snapshot (SQLite: a deferred read
+transaction in WAL mode; PostgreSQL: REPEATABLE READ), in ``seq`` order and in pages, and
+feeds it to :func:`audit.chain.verify_chain`, which stops at the first problem and says
+which ``seq`` is bad and why. Appends may go on meanwhile; they are simply not seen.
+
+``from_seq`` starts the walk later: the Merkle state before it is restored from the largest
+checkpoint below it (whose signature and saved compact range are checked first) and extended
+with the stored entry hashes up to ``from_seq - 1``, which are taken as they are; everything
+from ``from_seq`` on is checked in full, and so is every checkpoint from that base on.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from sqlalchemy import Connection, select
+
+from audit.chain import GENESIS_HASH, VerifyReport, verify_chain
+from audit.checkpoint import verify_checkpoint
+from audit.checkpoints import checkpoint_at_or_below, list_checkpoints
+from audit.errors import AuditError, CheckpointError, TamperError
+from audit.merkle import MerkleAccumulator, entry_leaf
+from audit.models import EVENTS
+from audit.store import Target, chain_head, entry_hashes, iter_events, read_connection
+
+__all__ = ["PROGRESS_EVERY", "verify_store"]
+
+#: Events between two progress callbacks.
+PROGRESS_EVERY = 1000
+
+Start = tuple[int, str, MerkleAccumulator]
+
+
+def _start_at(conn: Connection, from_seq: int, verifier_key: str, origin: str) -> tuple[Start, int]:
+    """Where the walk starts, and how many checkpoints (0 or 1) were checked to get there."""
+    if from_seq <= 1:
+        return (1, GENESIS_HASH, MerkleAccumulator()), 0
+    base = checkpoint_at_or_below(conn, from_seq - 1)
+    acc = MerkleAccumulator()
+    if base is not None:
+        try:
+            signed = verify_checkpoint(base.note, verifier_key, origin=origin)
+            acc = base.accumulator()
+        except (CheckpointError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, AuditError) else str(exc)
+            raise TamperError(base.tree_size, f"checkpoint {base.tree_size}: {reason}") from None
+        if not hmac.compare_digest(acc.root(), signed.root) or signed.size != base.tree_size:
+            raise TamperError(
+                base.tree_size,
+                f"checkpoint {base.tree_size}: saved compact range does not match its root",
+            )
+    acc.extend(
+        entry_leaf(h) for h in entry_hashes(conn, from_seq=acc.size + 1, to_seq=from_seq - 1)
+    )
+    prev = conn.execute(select(EVENTS.c.entry_hash).where(EVENTS.c.seq == from_seq - 1)).scalar()
+    return (from_seq, str(prev), acc), int(base is not None)
+
+
+def verify_store(
+    target: Target,
+    *,
+    verifier_key: str,
+    origin: str,
+    from_seq: int = 1,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Verify the stored log (module docstring) and return the report.
+
+    ``total`` is called once with the number of events to check, ``progress`` with the
+    number checked since its previous call (every :data:`PROGRESS_EVERY` events and at the
+    end). Raises ``ValueError`` when ``from_seq`` is beyond the log.
+    """
+    if from_seq < 1:
+        raise ValueError("--from must be at least 1")
+    with read_connection(target) as conn:
+        head, _ = chain_head(conn)
+        if from_seq > max(head, 1):
+            raise ValueError(f"--from {from_seq} is beyond the last event ({head})")
+        if total is not None:
+            total(max(head - from_seq + 1, 0))
+        try:
+            start, base_checked = _start_at(conn, from_seq, verifier_key, origin)
+            # the one at from_seq - 1, if any, was the base and is checked already
+            checkpoints = list_checkpoints(conn, min_size=from_seq)
+        except TamperError as exc:
+            return VerifyReport(first_seq=from_seq, problem=exc)
+        except AuditError as exc:  # e.g. the events before from_seq are not all there
+            return VerifyReport(first_seq=from_seq, problem=TamperError(from_seq, exc.reason))
+        report = VerifyReport(first_seq=from_seq)
+        reported = 0
+        for report in verify_chain(
+            iter_events(conn, from_seq=from_seq),
+            checkpoints,
+            verifier_key=verifier_key,
+            origin=origin,
+            start=start,
+        ):
+            if progress is not None and report.events_checked - reported >= PROGRESS_EVERY:
+                progress(report.events_checked - reported)
+                reported = report.events_checked
+        report.checkpoints_checked += base_checked
+        if progress is not None and report.events_checked > reported:
+            progress(report.events_checked - reported)
+    return report

@@ -1,0 +1,87 @@
+"""``CLAIMS_*`` settings and the audit signer key: generated once in development (0600),
+required in production."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from api.settings import Settings, SettingsError, get_settings
+from audit.checkpoint import generate_key, verifier_key_from_signer
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "CLAIMS_DATABASE_URL",
+        "CLAIMS_AUDIT_ORIGIN",
+        "CLAIMS_AUDIT_SIGNER_KEY",
+        "CLAIMS_AUDIT_KEY_FILE",
+        "CLAIMS_AUDIT_CHECKPOINT_EVERY",
+        "CLAIMS_ENVIRONMENT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert settings.database_url == "sqlite:///var/claims.db"
+    assert settings.audit_origin == "claims.example/audit"
+    assert settings.audit_signer_key is None
+    assert settings.audit_key_file == Path("var/audit-signer.key")
+    assert settings.audit_checkpoint_every == 100
+    assert settings.environment == "development"
+
+
+def test_environment_variables_with_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMS_DATABASE_URL", "postgresql://app@db/claims")
+    monkeypatch.setenv("CLAIMS_AUDIT_CHECKPOINT_EVERY", "7")
+    monkeypatch.setenv("CLAIMS_ENVIRONMENT", "production")
+    settings = get_settings()
+    assert (settings.database_url, settings.audit_checkpoint_every) == (
+        "postgresql://app@db/claims",
+        7,
+    )
+    assert settings.environment == "production"
+    assert get_settings() is settings  # cached
+    monkeypatch.setenv("CLAIMS_AUDIT_CHECKPOINT_EVERY", "-1")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        get_settings()
+
+
+def test_a_key_is_generated_on_first_run_with_mode_0600_and_then_reused(tmp_path: Path) -> None:
+    first = Settings().signer_key()
+    path = tmp_path / "var" / "audit-signer.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text(encoding="utf-8").strip() == first
+    assert Settings().signer_key() == first
+    assert verifier_key_from_signer(first).startswith("claims.example/audit+")
+    assert [p.name for p in path.parent.iterdir()] == ["audit-signer.key"]  # no temp file left
+    config = Settings().audit_config()
+    assert config.signer_key == first and "PRIVATE" not in repr(config)
+
+
+def test_production_needs_a_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLAIMS_ENVIRONMENT", "production")
+    with pytest.raises(SettingsError, match="no audit signer key"):
+        Settings().signer_key()
+    assert not (tmp_path / "var").exists()
+    signer, _ = generate_key("claims.example/audit")
+    monkeypatch.setenv("CLAIMS_AUDIT_SIGNER_KEY", signer)
+    assert Settings().signer_key() == signer
+
+
+def test_a_bad_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLAIMS_AUDIT_SIGNER_KEY", "PRIVATE+KEY+nonsense")
+    with pytest.raises(SettingsError, match="CLAIMS_AUDIT_SIGNER_KEY is not a valid"):
+        Settings().signer_key()
+    monkeypatch.delenv("CLAIMS_AUDIT_SIGNER_KEY")
+    (tmp_path / "k").write_text("garbage", encoding="utf-8")
+    monkeypatch.setenv("CLAIMS_AUDIT_KEY_FILE", str(tmp_path / "k"))
+    with pytest.raises(SettingsError, match="audit key file"):
+        Settings().signer_key()
