@@ -42,6 +42,8 @@ corpus: venv
 
 bench: venv
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
