@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/claims evaluate examples/claim.json --ruleset rulesets/cn-health --format text
-	$(BIN)/claims evaluate-dir examples/claims
+	$(BIN)/claims db upgrade
+	$(BIN)/claims serve --load-examples examples/claims
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -17,6 +17,7 @@ import click
 
 from api.audit_cli import audit_group, db_group
 from api.rules_cli import register as register_rules_commands
+from api.serve_cli import serve_command, token_command
 from engine.backends import available_backends
 from engine.claim import load_claim
 from engine.decision import canonical_json
@@ -384,6 +385,8 @@ def _owning_ruleset(path: Path) -> Path | None:
 register_rules_commands(rules_group)  # schema, diff, impact: api/rules_cli.py
 main.add_command(audit_group)  # claims audit ...: api/audit_cli.py
 main.add_command(db_group)  # claims db upgrade
+main.add_command(serve_command)  # claims serve: api/serve_cli.py
+main.add_command(token_command)  # claims token --role R --sub S
 
 if __name__ == "__main__":
     main()

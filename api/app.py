@@ -1,0 +1,114 @@
+"""The claims service: ``create_app(settings)`` builds the FastAPI application.
+
+At startup the audit schema is migrated (:func:`audit.db.upgrade`, idempotent), the
+service's own ``claim_record`` table is created beside it, and the JWT secret and the audit
+signer key are resolved (generated in development, required in production). Every response
+carries ``X-Request-ID`` (the caller's, or a new one), every request is logged as one JSON
+line on the ``claims.api.access`` logger and counted in ``/metrics``; every error is an
+RFC 9457 problem (:mod:`api.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from sqlmodel import SQLModel
+
+from api.auth import AuthSettings, TokenService
+from api.claim_records import ClaimRecords
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.metrics import Metrics
+from api.models import claim_table
+from api.routes import audit, claims, members, ops
+from api.rulesets import RulesetCatalog, default_rulesets_root
+from api.settings import Settings, get_settings
+from audit.db import create_engine, upgrade
+
+__all__ = ["create_app"]
+
+access_log = logging.getLogger("claims.api.access")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    auth: AuthSettings | None = None,
+    rulesets_root: Path | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    """The application over ``settings`` (default: :func:`api.settings.get_settings`)."""
+    settings = settings or get_settings()
+    auth = auth or AuthSettings()
+    config = settings.audit_config()
+    engine = create_engine(config.database_url)
+    if migrate:
+        upgrade(engine)
+    SQLModel.metadata.create_all(engine, tables=[claim_table()])
+    state = AppState(
+        settings=settings,
+        audit=config,
+        engine=engine,
+        tokens=TokenService(auth.secret(), ttl_seconds=auth.jwt_ttl_seconds),
+        rulesets=RulesetCatalog(rulesets_root or default_rulesets_root()),
+        claims=ClaimRecords(engine),
+        metrics=Metrics(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Claims service",
+        version="0.1.0",
+        description="Claims intake, rule decisions with an audited trail, member explanations.",
+        lifespan=lifespan,
+    )
+    app.state.claims = state
+    install_error_handlers(app)
+    for module in (claims, members, audit, ops):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = getattr(route, "path", "<unmatched>")
+        response.headers["X-Request-ID"] = request_id
+        state.metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        state.metrics.latency.labels(request.method, template).observe(elapsed)
+        access_log.info(
+            json.dumps(
+                {
+                    "event": "request",
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "route": template,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+                separators=(",", ":"),
+            )
+        )
+        return response
+
+    return app

@@ -1,0 +1,173 @@
+"""Storing claims taken in: intake (idempotent), reading, appending timeline events.
+
+Intake is idempotent twice over: on ``claim_id`` (the same claim sent again is answered with
+the stored one; a *different* body under a stored claim id is a conflict) and on the
+``Idempotency-Key`` header (a key reused for another claim is a conflict). "The same" is
+judged on the canonical JSON of the validated claim, so key order and spacing don't matter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.errors import ProblemError, invalid_claim
+from api.models import ClaimRecord
+from audit.canonical import canonical_json as audit_canonical
+from audit.db import read_only
+from audit.errors import CanonicalError
+from audit.store import now_text
+from engine.claim import Claim, claim_to_json_dict, load_claim
+from engine.decision import canonical_json
+from engine.errors import ClaimValidationError, Problem
+
+__all__ = ["ClaimRecords", "Intake"]
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """The stored claim and whether this request created it."""
+
+    claim: Claim
+    created: bool
+
+
+def _text(claim: Claim) -> str:
+    return canonical_json(claim_to_json_dict(claim))
+
+
+def _auditable(claim: Claim) -> None:
+    """The claim must go into the audit trail as canonical JSON (no floats in ``detail``)."""
+    try:
+        audit_canonical(claim_to_json_dict(claim))
+    except CanonicalError as exc:
+        path = exc.path or ""
+        raise invalid_claim([Problem(path, exc.reason)]) from None
+
+
+class ClaimRecords:
+    """The ``claim_record`` table of one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def intake(self, claim: Claim, *, idempotency_key: str | None) -> Intake:
+        _auditable(claim)
+        body = _text(claim)
+        with Session(self.engine) as session:
+            stored = session.get(ClaimRecord, claim.claim_id)
+            if stored is None and idempotency_key:
+                by_key = session.exec(
+                    select(ClaimRecord).where(ClaimRecord.idempotency_key == idempotency_key)
+                ).first()
+                if by_key is not None:
+                    raise ProblemError(
+                        409,
+                        f"Idempotency-Key {idempotency_key!r} was already used for claim "
+                        f"{by_key.claim_id}",
+                        kind="idempotency-key-reused",
+                    )
+            if stored is not None:
+                return self._same(stored, body)
+            now = now_text()
+            session.add(
+                ClaimRecord(
+                    claim_id=claim.claim_id,
+                    member_id=claim.member.member_id,
+                    body=body,
+                    idempotency_key=idempotency_key or None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent intake of the same claim or key won
+                session.rollback()
+                again = session.get(ClaimRecord, claim.claim_id)
+                if again is None:
+                    raise ProblemError(
+                        409, "Idempotency-Key was used concurrently for another claim"
+                    ) from None
+                return self._same(again, body)
+        return Intake(claim, created=True)
+
+    @staticmethod
+    def _same(stored: ClaimRecord, body: str) -> Intake:
+        if stored.body != body:
+            raise ProblemError(
+                409,
+                f"claim {stored.claim_id} is already stored with different content; "
+                "send timeline changes to /claims/{id}/events",
+                kind="claim-conflict",
+            )
+        return Intake(load_claim(stored.body), created=False)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session on one read-only snapshot (SQLite: a deferred BEGIN, no write lock)."""
+        with self.engine.connect() as conn, Session(bind=read_only(conn)) as session:
+            yield session
+
+    def get(self, claim_id: str) -> ClaimRecord | None:
+        with self._reading() as session:
+            return session.get(ClaimRecord, claim_id)
+
+    def claim(self, claim_id: str) -> Claim:
+        """The stored claim, or a 404 problem."""
+        record = self.get(claim_id)
+        if record is None:
+            raise ProblemError(404, f"there is no claim {claim_id}")
+        return load_claim(record.body)
+
+    def for_member(self, member_id: str) -> list[ClaimRecord]:
+        with self._reading() as session:
+            rows = session.exec(
+                select(ClaimRecord)
+                .where(ClaimRecord.member_id == member_id)
+                .order_by(ClaimRecord.created_at, ClaimRecord.claim_id)
+            ).all()
+        return list(rows)
+
+    def all_claims(self) -> list[Claim]:
+        with self._reading() as session:
+            rows = session.exec(select(ClaimRecord).order_by(ClaimRecord.claim_id)).all()
+        return [load_claim(r.body) for r in rows]
+
+    def append_event(
+        self, claim_id: str, raw: Any, check: Callable[[Claim], None]
+    ) -> tuple[Claim, int]:
+        """Validate ``raw`` as an event, append it; returns the claim and the event's index.
+
+        ``check`` sees the claim with the event appended before anything is stored (the
+        ruleset's timeline checks); whatever it raises leaves the stored claim unchanged.
+        """
+        if not isinstance(raw, dict):
+            raise invalid_claim([Problem("", "must be an event object {type, at, detail}")])
+        with Session(self.engine) as session:
+            record = session.get(ClaimRecord, claim_id, with_for_update=True)
+            if record is None:
+                raise ProblemError(404, f"there is no claim {claim_id}")
+            data = json.loads(record.body)
+            index = len(data.get("events") or [])
+            data["events"] = [*(data.get("events") or []), raw]
+            try:
+                claim = load_claim(data)
+            except ClaimValidationError as exc:
+                raise invalid_claim(
+                    exc.problems, f"the event is invalid ({len(exc.problems)} problem(s))"
+                ) from None
+            _auditable(claim)
+            check(claim)
+            record.body = _text(claim)
+            record.updated_at = now_text()
+            session.add(record)
+            session.commit()
+        return claim, index

@@ -1,0 +1,189 @@
+"""Deciding a stored claim and overriding a decision, both through the audit trail.
+
+``evaluate`` routes the claim to its ruleset, evaluates it, and appends the decision with
+its ruleset snapshot (:func:`audit.replay.record_decision`); the decision is returned only
+after the append has committed. An ``override`` is a person's decision: its own audited
+event (``decision_override``) naming the decision it overrides, the new outcome and the
+reason, recorded with the person as actor. The history of a claim is read back from the
+audit trail alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal
+from api.deps import AppState
+from api.errors import ProblemError
+from api.rulesets import RulesetUnavailable
+from audit.canonical import JsonValue
+from audit.chain import StoredEvent
+from audit.errors import AuditError, CanonicalError
+from audit.replay import DECISION_EVENT, record_decision
+from audit.store import append_event, events_for_claim
+from engine.errors import EngineError
+from engine.evaluate import evaluate
+
+__all__ = [
+    "OVERRIDE_EVENT",
+    "ClaimHistory",
+    "OverrideRequest",
+    "evaluate_claim",
+    "history",
+    "override_decision",
+]
+
+OVERRIDE_EVENT = "decision_override"
+Outcome = Literal["approve", "partial", "deny", "pend", "refer"]
+
+
+class OverrideRequest(BaseModel):
+    """A person's decision replacing the latest one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    reason: str = Field(min_length=10, max_length=4000, description="why, for the file")
+    payable: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,12}\.[0-9]{2}$", description="amount to pay, e.g. 100.00"
+    )
+
+
+def _unavailable(exc: Exception) -> ProblemError:
+    return ProblemError(503, f"the audit trail is unavailable: {exc}")
+
+
+def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Principal) -> dict:
+    claim = state.claims.claim(claim_id)
+    try:
+        loaded = state.rulesets.for_claim(claim)
+    except RulesetUnavailable as exc:
+        raise ProblemError(503, str(exc)) from None
+    try:
+        decision = evaluate(loaded.program, claim, as_of=as_of)
+    except EngineError as exc:
+        raise ProblemError(
+            422, f"the claim cannot be evaluated: {exc}", kind="cannot-evaluate"
+        ) from None
+    try:
+        event = record_decision(
+            state.engine,
+            snapshot=loaded.snapshot,
+            claim=claim,
+            decision=decision,
+            actor=who.actor,
+            config=state.audit,
+        )
+    except CanonicalError as exc:
+        raise ProblemError(422, f"the claim cannot be audited: {exc}") from None
+    except AuditError as exc:
+        raise _unavailable(exc) from None
+    state.metrics.decisions.labels(decision["outcome"], "rules").inc()
+    return {
+        "event_id": event.event_id,
+        "seq": event.seq,
+        "recorded_at": event.recorded_at,
+        "decision": decision,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHistory:
+    """The decision and override events of one claim, oldest first."""
+
+    events: list[StoredEvent]
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [_entry(e) for e in self.events]
+
+    def latest_decision(self) -> StoredEvent | None:
+        found = [e for e in self.events if e.event_type == DECISION_EVENT]
+        return found[-1] if found else None
+
+    def latest_override(self) -> StoredEvent | None:
+        """The override made after the latest rules decision, if any."""
+        latest = self.latest_decision()
+        after = latest.seq if latest is not None else 0
+        found = [e for e in self.events if e.event_type == OVERRIDE_EVENT and e.seq > after]
+        return found[-1] if found else None
+
+
+def _payload(event: StoredEvent) -> dict[str, Any]:
+    value = event.payload_value()
+    return value if isinstance(value, dict) else {}
+
+
+def _entry(event: StoredEvent) -> dict[str, Any]:
+    payload = _payload(event)
+    common = {
+        "event_id": event.event_id,
+        "seq": event.seq,
+        "event_type": event.event_type,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor,
+    }
+    if event.event_type == OVERRIDE_EVENT:
+        return {
+            **common,
+            "source": "human",
+            "outcome": payload.get("outcome"),
+            "payable": payload.get("payable"),
+            "reason": payload.get("reason"),
+            "overrides": payload.get("overrides"),
+        }
+    decision = payload.get("decision") or {}
+    return {
+        **common,
+        "source": "rules",
+        "outcome": decision.get("outcome"),
+        "amounts": decision.get("amounts"),
+        "as_of": decision.get("as_of"),
+        "ruleset": decision.get("ruleset"),
+        "decision": decision,
+    }
+
+
+def history(state: AppState, claim_id: str) -> ClaimHistory:
+    try:
+        events = events_for_claim(state.engine, claim_id=claim_id)
+    except AuditError as exc:
+        raise _unavailable(exc) from None
+    return ClaimHistory([e for e in events if e.event_type in (DECISION_EVENT, OVERRIDE_EVENT)])
+
+
+def override_decision(
+    state: AppState, claim_id: str, request: OverrideRequest, who: Principal
+) -> dict[str, Any]:
+    state.claims.claim(claim_id)  # 404 for an unknown claim
+    latest = history(state, claim_id).latest_decision()
+    if latest is None:
+        raise ProblemError(
+            409,
+            f"claim {claim_id} has no decision to override: evaluate it first",
+            kind="nothing-to-override",
+        )
+    payload: JsonValue = {
+        "claim_id": claim_id,
+        "outcome": request.outcome,
+        "payable": request.payable,
+        "reason": request.reason,
+        "overrides": latest.event_id,
+        "decided_by": {"role": who.role, "sub": who.sub},
+    }
+    try:
+        event = append_event(
+            state.engine,
+            event_type=OVERRIDE_EVENT,
+            claim_id=claim_id,
+            payload=payload,
+            actor=who.actor,
+            config=state.audit,
+        )
+    except AuditError as exc:
+        raise _unavailable(exc) from None
+    state.metrics.decisions.labels(request.outcome, "human").inc()
+    return _entry(event)

@@ -1,0 +1,178 @@
+"""The member's explanation of their claim, in Chinese or English (domain README section 4).
+
+Built from the latest audited decision (and a person's override of it, if any): what was
+decided in plain words and by whom, the amounts per line, the SLA timeline with its dates,
+what is still missing and why, and the member's rights and remedies (human review under
+PIPL art. 24, review within 30 days, mediation, arbitration, the courts, and the regulator's
+12378 hotline). Nothing here decides anything: it only says what the audit trail holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.decisions import ClaimHistory
+from engine.claim import Claim
+
+__all__ = ["explanation", "language_of"]
+
+_OUTCOME = {
+    "approve": ("您的理赔申请已获赔付。", "Your claim has been approved."),
+    "partial": ("您的理赔申请部分获赔。", "Part of your claim has been approved."),
+    "deny": ("很抱歉，您的理赔申请未获赔付。", "We are sorry: your claim has not been approved."),
+    "pend": (
+        "您的理赔申请正在处理，还需要补充信息。",
+        "Your claim is on hold until we have more information.",
+    ),
+    "refer": (
+        "您的理赔申请已转交理赔人员审核。",
+        "Your claim has been passed to a claims handler to review.",
+    ),
+}
+_BY_RULES = (
+    "本结果由系统依据规则自动作出。",
+    "This result was made automatically by our rules.",
+)
+_BY_PERSON = (
+    "本结果由理赔人员审核后作出。",
+    "A claims handler (a person) made this decision after reviewing your claim.",
+)
+_NOT_DECIDED = (
+    "我们已收到您的理赔申请，尚未作出决定。",
+    "We have your claim and have not decided it yet.",
+)
+_RIGHTS = [
+    (
+        "human_review",
+        ["PIPL art. 24"],
+        "本结果由系统辅助生成，您有权要求人工说明并复核。",
+        "This result was system-assisted; you may ask for a person to explain it and review it.",
+    ),
+    (
+        "written_reasons",
+        ["PRC Insurance Law art. 24"],
+        "如不予赔付，我们会在核定后3日内书面说明理由。",
+        "If we decline, we will explain why in writing within 3 days of deciding.",
+    ),
+    (
+        "review_and_remedies",
+        ["Complaint rules art. 19-20"],
+        "对处理结果有异议，可在30日内申请核查，或选择调解、仲裁、诉讼。",
+        "If you disagree, you can ask for a review within 30 days, or use mediation, "
+        "arbitration or the courts.",
+    ),
+    (
+        "regulator_hotline",
+        ["NFRA 12378"],
+        "您也可以拨打金融监管投诉热线12378。",
+        "You can also call the financial regulator's complaint hotline, 12378.",
+    ),
+]
+
+
+def language_of(accept_language: str | None) -> str:
+    """``zh`` or ``en``: the first of them named in ``Accept-Language`` (default ``zh``)."""
+    best: tuple[float, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        if lang not in ("zh", "en"):
+            continue
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if q > 0 and (best is None or q > best[0]):
+            best = (q - position * 1e-6, lang)
+    return best[1] if best else "zh"
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _missing(claim: Claim, decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Documents asked for and not yet completed, and the reasons a decision is on hold."""
+    out: list[dict[str, Any]] = []
+    outstanding: list[str] = []
+    for event in claim.events:
+        if event.type == "documents_requested":
+            outstanding = [str(m) for m in event.detail.get("missing") or []]
+        elif event.type == "documents_completed":
+            outstanding = []
+    out.extend({"document": name} for name in outstanding)
+    for reason in decision.get("reasons") or []:
+        if reason.get("outcome") == "pend":
+            out.append({"reason_code": reason.get("code"), "why": reason["explanation"].get(lang)})
+    return out
+
+
+def _lines(decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    by_line: dict[int, list[str]] = {}
+    for reason in decision.get("reasons") or []:
+        if reason.get("line_id") is not None:
+            by_line.setdefault(reason["line_id"], []).append(reason["explanation"].get(lang))
+    keys = ("line_id", "submitted", "eligible", "deductible", "copay", "payable", "outcome")
+    return [
+        {**{k: line.get(k) for k in keys}, "explanations": by_line.get(line["line_id"], [])}
+        for line in decision.get("lines") or []
+    ]
+
+
+def _sla(decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    keys = ("id", "status", "started_at", "due_at", "due_date", "stopped_at")
+    return [
+        {**{k: clock.get(k) for k in keys}, "explanation": clock["explanation"].get(lang)}
+        for clock in decision.get("sla") or []
+        if clock.get("status") != "not_applicable"
+    ]
+
+
+def explanation(claim: Claim, history: ClaimHistory, lang: str) -> dict[str, Any]:
+    """The member's explanation of ``claim`` (module docstring)."""
+    rights = [
+        {"id": i, "legal_basis": basis, "text": zh if lang == "zh" else en}
+        for i, basis, zh, en in _RIGHTS
+    ]
+    base = {"claim_id": claim.claim_id, "language": lang, "rights": rights, "hotline": "12378"}
+    latest = history.latest_decision()
+    if latest is None:
+        return {**base, "status": "received", "summary": _pick(_NOT_DECIDED, lang)}
+    payload = latest.payload_value()
+    found = payload.get("decision") if isinstance(payload, dict) else None
+    decision: dict[str, Any] = found if isinstance(found, dict) else {}
+    override = history.latest_override()
+    outcome = decision.get("outcome", "pend")
+    amounts = dict(decision.get("amounts") or {})
+    decided_by = "rules"
+    if override is not None:
+        value = override.payload_value()
+        changed = value if isinstance(value, dict) else {}
+        outcome = str(changed.get("outcome", outcome))
+        if changed.get("payable") is not None:
+            amounts["payable"] = changed["payable"]
+        decided_by = "person"
+    by = _BY_PERSON if decided_by == "person" else _BY_RULES
+    return {
+        **base,
+        "status": "decided",
+        "outcome": outcome,
+        "decided_by": decided_by,
+        "summary": ("" if lang == "zh" else " ").join(
+            (_pick(_OUTCOME[outcome], lang), _pick(by, lang))
+        ),
+        "decided_at": (override or latest).recorded_at,
+        "currency": decision.get("currency"),
+        "amounts": amounts,
+        "lines": _lines(decision, lang),
+        "reasons": [
+            r["explanation"].get(lang)
+            for r in decision.get("reasons") or []
+            if r.get("explanation")
+        ],
+        "sla": _sla(decision, lang),
+        "missing": _missing(claim, decision, lang),
+        "ruleset": decision.get("ruleset"),
+    }

@@ -1,0 +1,1 @@
+"""The service's routers: claims (staff), members (``/me``), audit, ops."""

@@ -1,0 +1,203 @@
+"""Claims for the insurer's staff: intake, reading, timeline, evaluation, overrides, SLA.
+
+========================================== ================================= =============
+endpoint                                   what                              roles
+========================================== ================================= =============
+``POST /claims``                           intake (idempotent)               adjuster,
+                                                                             supervisor
+``GET /claims/{id}``                       the claim, PII masked per role    staff but
+                                                                             rule_author;
+                                                                             member (own)
+``POST /claims/{id}/events``               append a timeline event           adjuster,
+                                                                             supervisor
+``POST /claims/{id}/evaluate``             decide and audit; ``?as_of=``     adjuster,
+                                                                             supervisor
+``GET /claims/{id}/decisions``             decisions and overrides           adjuster,
+                                                                             supervisor,
+                                                                             auditor
+``POST /claims/{id}/override``             a person's decision, audited      adjuster,
+                                                                             supervisor
+``GET /sla/breaches``                      breached / due-soon clocks        adjuster,
+                                                                             supervisor
+========================================== ================================= =============
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Principal
+from api.decisions import OverrideRequest, evaluate_claim, history, override_decision
+from api.deps import AppState, Caller, State, allow
+from api.disclosure import masked_claim
+from api.errors import ProblemError, invalid_claim
+from api.routes.common import check_depth, parse_as_of, read_body, read_json, visible_record
+from api.rulesets import RulesetUnavailable
+from engine.claim import Claim, load_claim
+from engine.errors import EngineError, Problem
+from engine.evaluate import clocks
+from engine.sla import sweep
+
+router = APIRouter(tags=["claims"])
+
+ClaimId = Annotated[str, Path(min_length=1, max_length=128, description="the claim id")]
+Handler = Annotated[Principal, Depends(allow("adjuster", "supervisor"))]
+Reader = Annotated[Principal, Depends(allow("adjuster", "supervisor", "auditor"))]
+_CLAIM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+        "description": "the claim JSON (examples/claim.json is the reference shape)",
+    }
+}
+
+
+@router.post("/claims", status_code=201, openapi_extra=_CLAIM_BODY)
+async def intake(
+    request: Request,
+    response: Response,
+    state: State,
+    who: Handler,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Take in a claim. The same claim again: 200 with the stored one; a different body under
+    a stored claim id, or an ``Idempotency-Key`` reused for another claim: 409."""
+    body = await read_body(request)
+    with contextlib.suppress(ValueError, RecursionError):  # not JSON: load_claim says why
+        check_depth(json.loads(body))
+    claim = load_claim(body)
+    _check_ids(claim)
+    await run_in_threadpool(_check_timeline(state), claim)
+    result = await run_in_threadpool(state.claims.intake, claim, idempotency_key=idempotency_key)
+    if not result.created:
+        response.status_code = 200
+    response.headers["Location"] = f"/claims/{claim.claim_id}"
+    return masked_claim(result.claim, who.role)
+
+
+@router.get("/claims/{claim_id}")
+def read_claim(claim_id: ClaimId, state: State, who: Caller) -> dict[str, Any]:
+    """The stored claim, personal data masked for the caller's role."""
+    if who.role == "rule_author":
+        raise ProblemError(403, "rule authors do not read claims")
+    record = visible_record(state, claim_id, who)
+    return masked_claim(load_claim(record.body), who.role)
+
+
+def _check_timeline(state: AppState) -> Any:
+    def check(claim: Claim) -> None:
+        try:
+            clocks(state.rulesets.for_claim(claim).program, claim, as_of=_latest(claim))
+        except RulesetUnavailable as exc:
+            raise ProblemError(503, str(exc)) from None
+        except EngineError as exc:
+            where = _EVENT_INDEX.match(str(exc))
+            raise ProblemError(
+                422,
+                f"the timeline is invalid: {exc}",
+                kind="invalid-timeline",
+                errors=[{"path": where.group(1) if where else "events", "reason": str(exc)}],
+            ) from None
+
+    return check
+
+
+_EVENT_INDEX = re.compile(r"(events\[[0-9]+\])")
+#: Longest claim or member id stored (the audit trail's ``claim_id`` column).
+MAX_ID = 128
+
+
+def _check_ids(claim: Claim) -> None:
+    problems = [
+        Problem(path, f"must be at most {MAX_ID} characters")
+        for path, value in (
+            ("claim_id", claim.claim_id),
+            ("member.member_id", claim.member.member_id),
+        )
+        if len(value) > MAX_ID
+    ]
+    if problems:
+        raise invalid_claim(problems)
+
+
+def _latest(claim: Claim) -> dt.datetime:
+    """Now, or the latest event if later: the whole timeline is checked."""
+    now = dt.datetime.now(dt.UTC)
+    return max([now, *(e.at for e in claim.events)])
+
+
+@router.post("/claims/{claim_id}/events", status_code=201)
+async def add_event(
+    claim_id: ClaimId, request: Request, state: State, who: Handler
+) -> dict[str, Any]:
+    """Append one event ``{type, at, detail}`` to the claim's timeline (validated against
+    the claim model and the ruleset's event types and clock rules)."""
+    raw = await read_json(request)
+    claim, index = await run_in_threadpool(
+        state.claims.append_event, claim_id, raw, _check_timeline(state)
+    )
+    return {"claim_id": claim_id, "index": index, "events": len(claim.events)}
+
+
+@router.post("/claims/{claim_id}/evaluate")
+def evaluate(
+    claim_id: ClaimId,
+    state: State,
+    who: Handler,
+    as_of: Annotated[str | None, Query(description="ISO 8601 with offset; now if absent")] = None,
+) -> dict[str, Any]:
+    """Evaluate the claim with its routed ruleset and append the decision to the audit trail;
+    answered only after the append has committed."""
+    return evaluate_claim(state, claim_id, parse_as_of(as_of), who)
+
+
+@router.get("/claims/{claim_id}/decisions")
+def decisions(claim_id: ClaimId, state: State, who: Reader) -> dict[str, Any]:
+    """Every audited decision and override of the claim, oldest first."""
+    visible_record(state, claim_id, who)
+    return {"claim_id": claim_id, "decisions": history(state, claim_id).entries()}
+
+
+@router.post("/claims/{claim_id}/override", status_code=201)
+def override(
+    claim_id: ClaimId, body: OverrideRequest, state: State, who: Handler
+) -> dict[str, Any]:
+    """Replace the latest decision with a person's; the reason is required and audited."""
+    return override_decision(state, claim_id, body, who)
+
+
+@router.get("/sla/breaches")
+def sla_breaches(
+    state: State,
+    who: Handler,
+    as_of: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Breached and due-soon clocks of every stored claim, most urgent first, paginated."""
+    when = parse_as_of(as_of)
+    found: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    for claim in state.claims.all_claims():
+        try:
+            program = state.rulesets.for_claim(claim).program
+            found.append({"claim_id": claim.claim_id, "sla": clocks(program, claim, as_of=when)})
+        except (EngineError, RulesetUnavailable) as exc:
+            skipped.append({"claim_id": claim.claim_id, "reason": str(exc)})
+    urgent = sweep(found)
+    start = (page - 1) * size
+    return {
+        "as_of": when.isoformat(),
+        "page": page,
+        "size": size,
+        "total": len(urgent),
+        "items": urgent[start : start + size],
+        "skipped": skipped,
+    }

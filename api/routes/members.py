@@ -1,0 +1,55 @@
+"""A member's own claims (``/me``): the token's ``sub`` is the member id.
+
+A member sees only their own claims; any other claim id, existing or not, is a 404 with the
+same message, so claim ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path
+
+from api.auth import Principal
+from api.decisions import history
+from api.deps import State, allow
+from api.disclosure import masked_claim
+from api.explanations import explanation, language_of
+from api.routes.common import visible_record
+from engine.claim import load_claim
+
+router = APIRouter(prefix="/me", tags=["members"])
+
+Member = Annotated[Principal, Depends(allow("member"))]
+
+
+@router.get("/claims")
+def my_claims(state: State, who: Member) -> dict[str, Any]:
+    """The caller's claims, personal data masked."""
+    records = state.claims.for_member(who.sub)
+    return {
+        "member_id": who.sub,
+        "claims": [
+            {
+                "claim_id": r.claim_id,
+                "created_at": r.created_at,
+                "claim": masked_claim(load_claim(r.body), "member"),
+            }
+            for r in records
+        ],
+    }
+
+
+@router.get("/claims/{claim_id}/explanation")
+def my_explanation(
+    claim_id: Annotated[str, Path(min_length=1, max_length=128)],
+    state: State,
+    who: Member,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """The decision in plain language (zh or en by ``Accept-Language``), line amounts, the
+    SLA timeline, what is missing, and the member's rights and remedies."""
+    record = visible_record(state, claim_id, who)
+    return explanation(
+        load_claim(record.body), history(state, claim_id), language_of(accept_language)
+    )

@@ -1,0 +1,74 @@
+"""Operations: liveness, readiness (database and rulesets), Prometheus metrics, and
+reloading a ruleset (lint, compile, test, then swap; rule authors and supervisors)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from api.auth import Principal
+from api.deps import State, allow
+from api.errors import ProblemError
+from api.rulesets import RulesetUnavailable
+from audit.db import read_only
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(state: State) -> JSONResponse:
+    """Ready when the database answers and every installed ruleset compiles (503 if not)."""
+    checks: dict[str, Any] = {}
+    try:
+        with state.engine.connect() as conn, read_only(conn).begin():
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the reason is reported
+        checks["database"] = str(exc).strip().splitlines()[0]
+    rulesets = state.rulesets.check()
+    checks["rulesets"] = rulesets or {"-": "no rulesets installed"}
+    ready = (
+        checks["database"] == "ok" and bool(rulesets) and all(v == "ok" for v in rulesets.values())
+    )
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics")
+def metrics(state: State) -> Response:
+    """Prometheus text exposition."""
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/rulesets/{name}/reload")
+def reload_ruleset(
+    name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
+    state: State,
+    who: Annotated[Principal, Depends(allow("rule_author", "supervisor"))],
+) -> dict[str, Any]:
+    """Lint, compile and test the ruleset folder again and swap it in only if all pass; a
+    refused reload (422) leaves the working ruleset in place."""
+    try:
+        report = state.rulesets.reload(name)
+    except RulesetUnavailable as exc:
+        raise ProblemError(404, str(exc)) from None
+    if not report.swapped:
+        raise ProblemError(
+            422,
+            f"ruleset {name} was not reloaded: the working version stays in use",
+            kind="ruleset-rejected",
+            **report.to_dict(),
+        )
+    return report.to_dict()
