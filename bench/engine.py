@@ -139,6 +139,7 @@ def zen_input(facts: Facts) -> dict[str, Any]:
             "exclusions_explained_at_sale": policy["exclusions_explained_at_sale"],
             "designated_providers_only": policy["designated_providers_only"],
             "designated_providers": policy["designated_providers"],
+            "nondisclosure_known": policy["nondisclosure_learned_date"] is not None,
         },
         "incident": {
             "onset_day": _day(incident["onset_date"]),
@@ -157,6 +158,7 @@ def zen_input(facts: Facts) -> dict[str, Any]:
                 "amount": _num(item["amount"]),
                 "typical_cost": _num(item["typical_cost"]),
                 "is_duplicate": item["is_duplicate"],
+                "diagnosis_covered": item["diagnosis_covered"],
             }
             for item in facts["items"]
         ],

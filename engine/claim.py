@@ -176,6 +176,9 @@ class Policy(BaseModel):
     exclusions_explained_at_sale: StrictBool
     designated_providers_only: StrictBool = False
     designated_providers: list[str] = Field(default_factory=list)
+    # When the insurer learned of a possible non-disclosure at application (IL art. 16):
+    # only a person may act on it, within 30 days, and never 2 years after the contract.
+    nondisclosure_learned_date: IsoDate | None = None
 
     @field_validator("end_date")
     @classmethod

@@ -208,6 +208,12 @@ def _t_rerequested(ts: list[T], col: int) -> T:
     return list_of(STRING)
 
 
+def _t_left(ts: list[T], col: int) -> T:
+    _want(ts, 0, ["string"], col, "left")
+    _want(ts, 1, ["number"], col, "left")
+    return STRING
+
+
 def _t_len(ts: list[T], col: int) -> T:
     _want(ts, 0, ["list", "string"], col, "len")
     return NUMBER
@@ -363,6 +369,14 @@ FUNCTIONS: dict[str, Function] = {
             _rerequested,
             doc="documents a later request asked for that the first request could have "
             "listed: rerequested_documents(events, documents, required)",
+        ),
+        Function(
+            "left",
+            2,
+            2,
+            _t_left,
+            lambda s, n: s[: int(n)],
+            doc="the first n characters of a string: left(line.diagnosis_code, 1)",
         ),
         Function(
             "lower",

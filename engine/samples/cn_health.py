@@ -103,6 +103,10 @@ def _claim(rng: random.Random, base: dict[str, Any], index: int) -> dict[str, An
     claim["prior_claims"] = prior
     claim["items"] = _items(rng, index, onset, policy, prior)
     claim["documents"], claim["events"] = _paperwork(rng, claim["items"], reported)
+    if rng.random() < 0.04:  # the insurer learnt of a possible non-disclosure (IL art. 16)
+        policy["nondisclosure_learned_date"] = (onset + dt.timedelta(days=5)).isoformat()
+    if rng.random() < 0.05:  # a check-up code (ICD-10 chapter Z), outside the benefit schedule
+        claim["items"][0]["diagnosis_code"] = "Z00.0"
     return claim
 
 

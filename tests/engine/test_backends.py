@@ -98,6 +98,10 @@ def id_numbers(draw: st.DrawFn) -> str:
     return prefix + draw(st.sampled_from([c for c in "0123456789X" if c != check]))
 
 
+# Inside the benefit schedule (chapters A-T), and outside it (Z, U, V-Y).
+DIAGNOSES = ["K35.8", "J18.9", "S52.5", "A09", "T14.1", "Z00.0", "U07.1", "W19"]
+
+
 @st.composite
 def items(draw: st.DrawFn, onset: dt.date) -> list[dict[str, Any]]:
     out = []
@@ -117,6 +121,7 @@ def items(draw: st.DrawFn, onset: dt.date) -> list[dict[str, Any]]:
                 social_insurance_paid=str(social),
                 other_insurance_paid=str(other),
                 invoice_no=invoice,
+                diagnosis_code=draw(st.sampled_from(DIAGNOSES)),
             )
         )
     return out
@@ -175,6 +180,8 @@ def policies(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
         "designated_providers_only": sometimes(draw),
         "designated_providers": draw(st.lists(st.sampled_from(PROVIDERS), unique=True)),
     }
+    if sometimes(draw, 5):  # the insurer learnt of a possible non-disclosure (IL art. 16)
+        policy["nondisclosure_learned_date"] = (start + dt.timedelta(days=offset)).isoformat()
     return policy, offset
 
 

@@ -72,6 +72,7 @@ def test_json_dump_round_trips_to_the_example() -> None:
     expected = make_claim_dict()  # plus the optional fields the example leaves out
     expected["incident"]["knew_date"] = None
     expected["policy"]["designated_providers"] = []
+    expected["policy"]["nondisclosure_learned_date"] = None
     for event in expected["events"]:
         event.setdefault("detail", {})
     assert dumped == expected

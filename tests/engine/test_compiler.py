@@ -67,11 +67,13 @@ def test_bundled_ruleset_compiles_without_errors(root: Path) -> None:
     assert all(r.legal_basis and r.explain.zh and r.explain.en for r in ir.rules)
 
 
-def test_cn_health_has_its_fourteen_rules_tables_and_benefit_steps() -> None:
+def test_cn_health_has_its_sixteen_rules_tables_and_benefit_steps() -> None:
     ir = compile_ruleset(REPO / "rulesets" / "cn-health")
 
-    assert len(ir.rules) == 14
-    assert {t.id for t in ir.tables} == {"required_documents", "coinsurance_factor", "typical_cost"}
+    assert len(ir.rules) == 16
+    assert {t.id for t in ir.tables} == {
+        "required_documents", "coinsurance_factor", "typical_cost", "benefit_schedule",
+    }  # fmt: skip
     assert [s.kind for s in ir.benefit] == ["eligible", "deductible", "coinsurance", "limit"]
     assert ir.extra["files"][1:] == [
         f"{REPO / 'rulesets' / 'cn-health'}/{name}"
