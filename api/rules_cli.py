@@ -19,6 +19,7 @@ committed schema is stale.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -189,6 +190,12 @@ def _load_sides(
 @click.option(
     "--claims", "claims_dir", default=DEFAULT_CLAIMS, show_default=True, help="*.json claims"
 )
+@click.option(
+    "--audit",
+    "from_audit",
+    is_flag=True,
+    help="use the claims of the audit trail's decisions (CLAIMS_DATABASE_URL) instead",
+)
 @click.option("--ruleset", "ruleset", default=None, help="one ruleset folder for every claim")
 @click.option("--as-of", "as_of", default=None, help="ISO date-time with offset (default: now)")
 @click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
@@ -196,6 +203,7 @@ def _load_sides(
 def impact_command(
     base: str,
     claims_dir: str,
+    from_audit: bool,
     ruleset: str | None,
     as_of: str | None,
     backend: str | None,
@@ -214,7 +222,7 @@ def impact_command(
     when = parse_as_of(as_of)
     if backend is not None and backend not in available_backends():
         fail(f"--backend {backend} is not available here ({', '.join(available_backends())})")
-    claims = _read_claims(claims_dir)
+    claims = _audit_claims() if from_audit else _read_claims(claims_dir)
     pick, path, names = _ruleset_choice(ruleset, [claim for _, claim in claims])
     try:
         repo = Repo.containing(path)
@@ -246,6 +254,29 @@ def _evaluate_all(
             before = evaluate_digest(programs[0][name], claim, when, backend)
             after = evaluate_digest(programs[1][name], claim, when, backend)
             report.add(claim, file, name, before, after)
+
+
+def _audit_claims() -> list[tuple[str, Claim]]:
+    """The claim of the latest decision of every claim in the audit trail."""
+    from api.settings import get_settings
+    from audit.db import create_engine
+    from audit.replay import DECISION_EVENT
+    from audit.store import iter_events, read_connection
+    from engine.claim import load_claim
+
+    latest: dict[str, tuple[str, Claim]] = {}
+    try:
+        engine = create_engine(get_settings().database_url)
+        with read_connection(engine) as conn:
+            for event in iter_events(conn):
+                if event.event_type == DECISION_EVENT and event.claim_id:
+                    claim = load_claim(json.loads(event.payload)["claim"])
+                    latest[event.claim_id] = (f"audit seq {event.seq}", claim)
+    except Exception as exc:  # an unreadable database is a user-facing error, not a trace
+        fail(f"--audit: cannot read the audit trail: {exc}")
+    if not latest:
+        fail("--audit: the audit trail holds no decisions")
+    return sorted(latest.values(), key=lambda pair: pair[1].claim_id)
 
 
 def _read_claims(folder: str) -> list[tuple[str, Claim]]:

@@ -459,3 +459,49 @@ def test_impact_when_the_base_ruleset_does_not_compile(repo: Path) -> None:
     )
 
     assert_user_error(result, "HEAD:rulesets/cn-health/ruleset.yaml:", "'nope'", "at HEAD")
+
+
+def test_impact_takes_its_corpus_from_the_audit_trail(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.audit_cli import audit_group, db_group
+    from api.settings import get_settings
+
+    monkeypatch.setenv("CLAIMS_DATABASE_URL", f"sqlite:///{repo / 'audit.db'}")
+    monkeypatch.setenv("CLAIMS_AUDIT_KEY_FILE", str(repo / "signer.key"))
+    get_settings.cache_clear()
+    try:
+        missing = claims("impact", "--base", "HEAD", "--audit", "--as-of", AS_OF)
+        assert_user_error(missing, "--audit: cannot read the audit trail", "claims db upgrade")
+        runner = CliRunner()
+        assert runner.invoke(db_group, ["upgrade"]).exit_code == 0
+        empty = claims("impact", "--base", "HEAD", "--audit", "--as-of", AS_OF)
+        assert_user_error(empty, "--audit: the audit trail holds no decisions")
+        for name in ("01-approve-reference.json", "04-deny-waiting-period.json"):
+            done = runner.invoke(
+                audit_group,
+                [
+                    "append-decision",
+                    f"examples/claims/{name}",
+                    "--ruleset",
+                    "rulesets/cn-health",
+                    "--as-of",
+                    AS_OF,
+                ],
+            )
+            assert done.exit_code == 0, done.output
+        edit(
+            HEALTH / "ruleset.yaml",
+            "outcome: deny",
+            "outcome: pend",
+            after="- id: waiting_period\n",
+        )
+
+        result = claims("impact", "--base", "HEAD", "--audit", "--as-of", AS_OF, "--format", "json")
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["evaluated"] == 2
+    assert [c["file"] for c in report["claims"]] == ["audit seq 2"]
