@@ -15,9 +15,7 @@ a missing secret is an error and the service does not start. This class lives he
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,6 +25,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.errors import ProblemError
+from api.secret_files import create_secret_file
 
 __all__ = [
     "ROLES",
@@ -89,21 +88,9 @@ def _read(path: Path) -> str:
 
 
 def _generate(path: Path) -> str:
-    """Write a new random secret to ``path`` (mode 0600) unless another process just did."""
+    """A new random secret in ``path``, or the one another process wrote first."""
     secret = secrets.token_urlsafe(48)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".jwt-secret-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(secret + "\n")
-        try:
-            os.link(tmp, path)  # atomic, and fails if a secret appeared meanwhile
-        except FileExistsError:
-            return _read(path)
-    finally:
-        os.unlink(tmp)
-    return secret
+    return secret if create_secret_file(path, secret) else _read(path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,14 +28,13 @@ CLAIMS_ENVIRONMENT         ``development``                         ``production`
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.secret_files import create_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError
@@ -107,21 +106,7 @@ def _generate_key_file(path: Path, origin: str) -> str:
         signer, _ = generate_key(origin)
     except CheckpointError as exc:
         raise SettingsError(f"cannot make a key named after the origin: {exc.reason}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".audit-key-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(signer + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and fails if a key appeared meanwhile
-        except FileExistsError:
-            return _read_key(path)
-    finally:
-        os.unlink(tmp)
-    return signer
+    return signer if create_secret_file(path, signer) else _read_key(path)
 
 
 @functools.lru_cache(maxsize=1)
