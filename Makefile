@@ -44,6 +44,7 @@ bench: venv
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from api.auth import AuthSettings, TokenService
@@ -37,6 +38,26 @@ __all__ = ["create_app"]
 
 access_log = logging.getLogger("claims.api.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+#: PostgreSQL advisory lock held while a worker migrates: workers started together on a fresh
+#: database would otherwise race on the DDL (duplicate ``pg_type`` entries, a worker exiting).
+_MIGRATION_LOCK = 0x636C61696D73  # "claims"
+
+
+def _prepare_database(engine: Engine, *, migrate: bool) -> None:
+    """Migrate the audit schema and create ``claim_record``, one worker at a time."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as lock:
+        if postgres:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            lock.commit()
+        try:
+            if migrate:
+                upgrade(engine)
+            SQLModel.metadata.create_all(engine, tables=[claim_table()])
+        finally:
+            if postgres:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+                lock.commit()
 
 
 def create_app(
@@ -51,9 +72,7 @@ def create_app(
     auth = auth or AuthSettings()
     config = settings.audit_config()
     engine = create_engine(config.database_url)
-    if migrate:
-        upgrade(engine)
-    SQLModel.metadata.create_all(engine, tables=[claim_table()])
+    _prepare_database(engine, migrate=migrate)
     state = AppState(
         settings=settings,
         audit=config,
