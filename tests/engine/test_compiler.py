@@ -73,8 +73,12 @@ def test_cn_health_has_its_sixteen_rules_tables_and_benefit_steps() -> None:
     assert len(ir.rules) == 16
     assert {t.id for t in ir.tables} == {
         "required_documents", "coinsurance_factor", "typical_cost", "benefit_schedule",
+        "per_visit_limit",
     }  # fmt: skip
-    assert [s.kind for s in ir.benefit] == ["eligible", "deductible", "coinsurance", "limit"]
+    assert [(s.kind, s.per) for s in ir.benefit] == [
+        ("eligible", "claim"), ("deductible", "claim"), ("coinsurance", "claim"),
+        ("limit", "line"), ("limit", "claim"),
+    ]  # fmt: skip
     assert ir.extra["files"][1:] == [
         f"{REPO / 'rulesets' / 'cn-health'}/{name}"
         for name in ("tables.yaml", "benefit.yaml", "sla.yaml")
