@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from api.audit_cli import audit_group, db_group
+from api.instants import InstantError, parse_instant
 from api.rules_cli import register as register_rules_commands
 from api.serve_cli import serve_command, token_command
 from engine.backends import available_backends
@@ -58,15 +59,12 @@ def git_revision(path: Path) -> str:
 
 
 def parse_as_of(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return parse_instant(value)
+    except InstantError as exc:
+        if exc.missing_offset:
+            fail(f"--as-of: '{value}' needs a UTC offset, e.g. {value}+08:00")
         fail(f"--as-of: '{value}' is not an ISO 8601 date-time (e.g. 2025-07-01T09:00:00+08:00)")
-    if parsed.tzinfo is None:
-        fail(f"--as-of: '{value}' needs a UTC offset, e.g. {value}+08:00")
-    return parsed
 
 
 def load_ruleset(path: str) -> Program:

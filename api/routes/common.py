@@ -11,6 +11,7 @@ from fastapi import Request
 from api.auth import Principal
 from api.deps import AppState
 from api.errors import ProblemError, invalid_claim
+from api.instants import InstantError, parse_instant
 from api.models import ClaimRecord
 from engine.errors import Problem
 
@@ -67,13 +68,9 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
 
 def parse_as_of(value: str | None) -> dt.datetime:
     """``as_of`` query parameter: ISO 8601 with a UTC offset; now when absent."""
-    if value is None:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
+        return parse_instant(value)
+    except InstantError:
         raise ProblemError(
             422,
             "as_of must be an ISO 8601 date-time with a UTC offset",
@@ -85,8 +82,7 @@ def parse_as_of(value: str | None) -> dt.datetime:
                     "e.g. 2025-07-01T09:00:00+08:00",
                 }
             ],
-        )
-    return parsed
+        ) from None
 
 
 def visible_record(state: AppState, claim_id: str, who: Principal) -> ClaimRecord:
