@@ -28,7 +28,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy engine audit
+	$(BIN)/mypy engine audit llm_assist
 	$(BIN)/claims rules schema --check
 	$(BIN)/claims rules lint rulesets
 	$(BIN)/claims rules test rulesets --coverage --threshold 100 > /dev/null
@@ -45,6 +45,7 @@ bench: venv
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/llm_guard.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,7 +1,8 @@
 """The claims service: ``create_app(settings)`` builds the FastAPI application.
 
-At startup the audit schema is migrated (:func:`audit.db.upgrade`, idempotent), the
-service's own ``claim_record`` table is created beside it, and the JWT secret and the audit
+At startup the audit schema is migrated (:func:`audit.db.upgrade`, idempotent), then the
+service's own tables (:func:`api.migrations.upgrade`), the SLA index is filled where it is
+missing or stale (:mod:`api.sla_index`), and the JWT secret and the audit
 signer key are resolved (generated in development, required in production). Every response
 carries ``X-Request-ID`` (the caller's, or a new one), every request is logged as one JSON
 line on the ``claims.api.access`` logger and counted in ``/metrics``; every error is an
@@ -21,18 +22,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, text
-from sqlmodel import SQLModel
 
+from api import migrations
 from api.auth import AuthSettings, TokenService
 from api.claim_records import ClaimRecords
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.metrics import Metrics
-from api.models import claim_table
-from api.routes import audit, claims, members, ops
+from api.routes import audit, claims, members, ops, review_notes, unmask
 from api.rulesets import RulesetCatalog, default_rulesets_root
 from api.settings import Settings, get_settings
 from audit.db import create_engine, upgrade
+from llm_assist.rights import DEFAULT_RIGHTS_DIR, load_rights
 
 __all__ = ["create_app"]
 
@@ -43,8 +44,9 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _MIGRATION_LOCK = 0x636C61696D73  # "claims"
 
 
-def _prepare_database(engine: Engine, *, migrate: bool) -> None:
-    """Migrate the audit schema and create ``claim_record``, one worker at a time."""
+def _prepare_database(engine: Engine, *, migrate: bool, claims: ClaimRecords) -> None:
+    """Migrate the audit schema, then the service's tables, then fill the SLA index (the
+    first start after its migration, or after a ruleset change), one worker at a time."""
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as lock:
         if postgres:
@@ -53,7 +55,8 @@ def _prepare_database(engine: Engine, *, migrate: bool) -> None:
         try:
             if migrate:
                 upgrade(engine)
-            SQLModel.metadata.create_all(engine, tables=[claim_table()])
+                migrations.upgrade(engine)
+            claims.reindex_sla()
         finally:
             if postgres:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
@@ -72,15 +75,19 @@ def create_app(
     auth = auth or AuthSettings()
     config = settings.audit_config()
     engine = create_engine(config.database_url)
-    _prepare_database(engine, migrate=migrate)
+    rulesets = RulesetCatalog(rulesets_root or default_rulesets_root())
+    records = ClaimRecords(engine, rulesets)
+    _prepare_database(engine, migrate=migrate, claims=records)
     state = AppState(
         settings=settings,
         audit=config,
         engine=engine,
         tokens=TokenService(auth.secret(), ttl_seconds=auth.jwt_ttl_seconds),
-        rulesets=RulesetCatalog(rulesets_root or default_rulesets_root()),
-        claims=ClaimRecords(engine),
+        rulesets=rulesets,
+        claims=records,
         metrics=Metrics(),
+        rights=load_rights(settings.rights_dir or DEFAULT_RIGHTS_DIR),
+        assist=settings.assist_config(),
     )
 
     @asynccontextmanager
@@ -96,7 +103,7 @@ def create_app(
     )
     app.state.claims = state
     install_error_handlers(app)
-    for module in (claims, members, audit, ops):
+    for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
 
     @app.middleware("http")

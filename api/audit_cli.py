@@ -25,6 +25,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import migrations
 from api.settings import Settings, SettingsError, get_settings
 from audit.bundle import (
     consistency_document,
@@ -152,11 +153,13 @@ def db_group() -> None:
 )
 @_guarded
 def db_upgrade_command(revision: str, app_role: str) -> None:
-    """Apply the database migrations (audit tables, triggers, privileges)."""
+    """Apply the database migrations: the audit trail's (tables, triggers, privileges; up to
+    ``--revision``), then the service's own tables (to their head)."""
     settings = get_settings()
     engine = create_engine(settings.database_url)
     try:
         upgrade(engine, revision=revision, app_role=app_role)
+        migrations.upgrade(engine)
     finally:
         engine.dispose()
     click.echo(f"ok: database at revision {revision}")

@@ -4,10 +4,15 @@ Intake is idempotent twice over: on ``claim_id`` (the same claim sent again is a
 the stored one; a *different* body under a stored claim id is a conflict) and on the
 ``Idempotency-Key`` header (a key reused for another claim is a conflict). "The same" is
 judged on the canonical JSON of the validated claim, so key order and spacing don't matter.
+
+Every write also rewrites the claim's rows of the SLA index (:mod:`api.sla_index`) in the
+same transaction, so the index never describes another timeline than the stored one; without
+a ruleset catalog the rows are dropped instead and the claim is always computed in full.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from api import sla_index
 from api.errors import ProblemError, invalid_claim
 from api.models import ClaimRecord
 from audit.canonical import canonical_json as audit_canonical
@@ -53,14 +59,26 @@ def _auditable(claim: Claim) -> None:
 
 
 class ClaimRecords:
-    """The ``claim_record`` table of one database."""
+    """The ``claim_record`` table of one database, and the SLA index beside it.
 
-    def __init__(self, engine: Engine) -> None:
+    ``rulesets`` (the service's catalog) routes each claim to the ruleset whose clocks are
+    indexed; without it no index rows are kept.
+    """
+
+    def __init__(self, engine: Engine, rulesets: sla_index.Rulesets | None = None) -> None:
         self.engine = engine
+        self.rulesets = rulesets
+
+    def _index(self, session: Session, claim: Claim) -> None:
+        if self.rulesets is None:
+            sla_index.forget(session, claim_id=claim.claim_id)
+        else:
+            sla_index.replace_rows(session, index=sla_index.index_claim(claim, self.rulesets))
 
     def intake(self, claim: Claim, *, idempotency_key: str | None) -> Intake:
         _auditable(claim)
         body = _text(claim)
+        index = sla_index.index_claim(claim, self.rulesets) if self.rulesets is not None else None
         with Session(self.engine) as session:
             stored = session.get(ClaimRecord, claim.claim_id)
             if stored is None and idempotency_key:
@@ -88,6 +106,9 @@ class ClaimRecords:
                 )
             )
             try:
+                session.flush()  # claim_record first: the index rows refer to it
+                if index is not None:
+                    sla_index.replace_rows(session, index=index)
                 session.commit()
             except IntegrityError:  # a concurrent intake of the same claim or key won
                 session.rollback()
@@ -141,6 +162,27 @@ class ClaimRecords:
             rows = session.exec(select(ClaimRecord).order_by(ClaimRecord.claim_id)).all()
         return [load_claim(r.body) for r in rows]
 
+    def sla_candidates(self, as_of: dt.datetime) -> list[Claim]:
+        """The stored claims that may have a clock breached or due soon at ``as_of``.
+
+        A superset, in claim id order (:func:`api.sla_index.candidates`): computing the
+        clocks of these gives the same breaches as computing those of every claim.
+        """
+        with self._reading() as session:
+            folders = sla_index.indexed_folders(session)
+        rulesets = self.rulesets
+        current = sla_index.current_hashes(rulesets, folders) if rulesets is not None else {}
+        with self._reading() as session:
+            rows = session.exec(sla_index.candidates(as_of=as_of, current=current)).all()
+        return [load_claim(r.body) for r in rows]
+
+    def reindex_sla(self, *, everything: bool = False) -> int:
+        """Index the claims whose rows are missing or of another ruleset version than in use
+        (every claim with ``everything``): after a ruleset reload, and at startup."""
+        if self.rulesets is None:
+            return 0
+        return sla_index.rebuild(self.engine, self.rulesets, everything=everything)
+
     def append_event(
         self, claim_id: str, raw: Any, check: Callable[[Claim], None]
     ) -> tuple[Claim, int]:
@@ -169,5 +211,6 @@ class ClaimRecords:
             record.body = _text(claim)
             record.updated_at = now_text()
             session.add(record)
+            self._index(session, claim)
             session.commit()
         return claim, index

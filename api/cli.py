@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from api.assist_cli import assist_group
 from api.audit_cli import audit_group, db_group
 from api.instants import InstantError, parse_instant
 from api.rules_cli import register as register_rules_commands
@@ -385,6 +386,7 @@ main.add_command(audit_group)  # claims audit ...: api/audit_cli.py
 main.add_command(db_group)  # claims db upgrade
 main.add_command(serve_command)  # claims serve: api/serve_cli.py
 main.add_command(token_command)  # claims token --role R --sub S
+main.add_command(assist_group)  # claims assist note: api/assist_cli.py
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
 """What every request handler needs, built once per app: the :class:`AppState`.
 
 ``create_app`` builds the state (database engine, audit config, token service, rulesets,
-metrics) and hangs it on ``app.state.claims``; handlers get it and the caller's
+claim records, metrics, the member-rights knowledge base and the review-note drafter's
+config) and hangs it on ``app.state.claims``; handlers get it and the caller's
 :class:`~api.auth.Principal` through the FastAPI dependencies below.
 """
 
@@ -22,6 +23,8 @@ from api.metrics import Metrics
 from api.rulesets import RulesetCatalog
 from api.settings import Settings
 from audit.config import AuditConfig
+from llm_assist.config import AssistConfig
+from llm_assist.rights import RightsBase
 
 __all__ = ["AppState", "Caller", "State", "allow", "get_state"]
 
@@ -35,6 +38,8 @@ class AppState:
     rulesets: RulesetCatalog
     claims: ClaimRecords
     metrics: Metrics
+    rights: RightsBase
+    assist: AssistConfig
 
 
 def get_state(request: Request) -> AppState:

@@ -3,7 +3,8 @@
 Least privilege is a legal duty: staff see the display defaults of :mod:`engine.masking`
 (ID number first 1 + last 1, bank card first 6 + last 4, phone first 3 + last 4, name:
 surname only); a member sees their own claim with the same masks except the bank card,
-of which members see the last 4 digits only. Nobody gets unmasked values from the API.
+of which members see the last 4 digits only. Clear values are only ever answered to a
+supervisor who gives a reason, after the audit trail has recorded it (:mod:`api.unmasking`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ carries ``errors: [{path, reason}]`` with the JSON path of every bad value (the 
 Handlers are installed for the service's own :class:`ProblemError`, Starlette's HTTP errors
 (404 of unknown routes, 405), FastAPI's request validation (bad query or path parameters),
 the engine's :class:`~engine.errors.ClaimValidationError`, and, last, any other exception,
-which becomes a 500 problem that names the request id and nothing internal.
+which becomes a 500 problem that names the request id and nothing internal. The OpenAPI
+document states these answers too (:mod:`api.openapi`): installing the handlers installs
+their documentation, so the two cannot be installed apart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from api.openapi import PROBLEM_JSON, install_problem_documentation
 from engine.errors import ClaimValidationError, Problem
 
 __all__ = [
@@ -32,7 +36,6 @@ __all__ = [
     "problem_response",
 ]
 
-PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://claims.example/problems/"
 _TITLES = {
     400: "Bad request",
@@ -48,12 +51,14 @@ _TITLES = {
     503: "Service unavailable",
 }
 _TYPES = {
+    400: "bad-request",
     401: "unauthorized",
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
     413: "too-large",
+    415: "unsupported-media-type",
     422: "invalid-request",
     500: "internal",
     503: "unavailable",
@@ -148,11 +153,47 @@ def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        return _not_json(request, exc.__cause__)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is nothing at {request.url.path}"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(request, exc.status_code, detail, headers=headers or None)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers to (RFC 9110 ``Allow``): the router names
+    only those of the first route on the path, and a path may have several (GET and POST)."""
+    allowed = []
+    for method in _METHODS:
+        probe = {
+            "type": "http",
+            "method": method,
+            "path": request.scope["path"],
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+            "query_string": b"",
+        }
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+def _not_json(request: Request, cause: Exception) -> JSONResponse:
+    """FastAPI's 400 "error parsing the body" (not UTF-8, nested too deep) of a model body:
+    a 422 like every other body that is not JSON (:func:`api.routes.common.read_json`)."""
     return problem_response(
-        request, exc.status_code, detail, headers=dict(exc.headers or {}) or None
+        request,
+        422,
+        "the body is not JSON",
+        kind="invalid-request",
+        errors=[{"path": "", "reason": f"not valid JSON: {cause}"}],
     )
 
 
@@ -194,8 +235,10 @@ def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The problem handlers (module docstring) and their OpenAPI documentation."""
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ClaimValidationError, _on_claim)
     app.add_exception_handler(Exception, _on_unexpected)
+    install_problem_documentation(app)

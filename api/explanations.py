@@ -2,9 +2,11 @@
 
 Built from the latest audited decision (and a person's override of it, if any): what was
 decided in plain words and by whom, the amounts per line, the SLA timeline with its dates,
-what is still missing and why, and the member's rights and remedies (human review under
-PIPL art. 24, review within 30 days, mediation, arbitration, the courts, and the regulator's
-12378 hotline). Nothing here decides anything: it only says what the audit trail holds.
+what is still missing and why, and the member's rights and remedies: the reminders of the
+rights knowledge base (``rulesets/rights/``) that apply to this decision, selected by rule
+(:meth:`llm_assist.rights.RightsBase.select`: e.g. human review under PIPL art. 24 for an
+automated result, written reasons within 3 days for a refusal, the regulator's 12378
+hotline). Nothing here decides anything: it only says what the audit trail holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.decisions import ClaimHistory
+from api.routing import ruleset_for_claim
 from engine.claim import Claim
+from llm_assist.rights import RightsBase
 
 __all__ = ["explanation", "language_of"]
 
@@ -41,33 +45,6 @@ _NOT_DECIDED = (
     "我们已收到您的理赔申请，尚未作出决定。",
     "We have your claim and have not decided it yet.",
 )
-_RIGHTS = [
-    (
-        "human_review",
-        ["PIPL art. 24"],
-        "本结果由系统辅助生成，您有权要求人工说明并复核。",
-        "This result was system-assisted; you may ask for a person to explain it and review it.",
-    ),
-    (
-        "written_reasons",
-        ["PRC Insurance Law art. 24"],
-        "如不予赔付，我们会在核定后3日内书面说明理由。",
-        "If we decline, we will explain why in writing within 3 days of deciding.",
-    ),
-    (
-        "review_and_remedies",
-        ["Complaint rules art. 19-20"],
-        "对处理结果有异议，可在30日内申请核查，或选择调解、仲裁、诉讼。",
-        "If you disagree, you can ask for a review within 30 days, or use mediation, "
-        "arbitration or the courts.",
-    ),
-    (
-        "regulator_hotline",
-        ["NFRA 12378"],
-        "您也可以拨打金融监管投诉热线12378。",
-        "You can also call the financial regulator's complaint hotline, 12378.",
-    ),
-]
 
 
 def language_of(accept_language: str | None) -> str:
@@ -130,16 +107,30 @@ def _sla(decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def explanation(claim: Claim, history: ClaimHistory, lang: str) -> dict[str, Any]:
-    """The member's explanation of ``claim`` (module docstring)."""
-    rights = [
-        {"id": i, "legal_basis": basis, "text": zh if lang == "zh" else en}
-        for i, basis, zh, en in _RIGHTS
+def _rights(
+    rights: RightsBase, decision: dict[str, Any], decided_by: str, lang: str
+) -> list[dict[str, Any]]:
+    return [
+        {"id": e.id, "legal_basis": list(e.source), "text": e.zh if lang == "zh" else e.en}
+        for e in rights.select(decision, decided_by=decided_by)
     ]
-    base = {"claim_id": claim.claim_id, "language": lang, "rights": rights, "hotline": "12378"}
+
+
+def explanation(
+    claim: Claim, history: ClaimHistory, lang: str, rights: RightsBase
+) -> dict[str, Any]:
+    """The member's explanation of ``claim`` (module docstring)."""
+    base = {"claim_id": claim.claim_id, "language": lang, "hotline": "12378"}
     latest = history.latest_decision()
     if latest is None:
-        return {**base, "status": "received", "summary": _pick(_NOT_DECIDED, lang)}
+        # Not decided yet: only the reminders that hold for any claim under its ruleset.
+        undecided = {"ruleset": {"id": ruleset_for_claim(claim).name}}
+        return {
+            **base,
+            "status": "received",
+            "summary": _pick(_NOT_DECIDED, lang),
+            "rights": _rights(rights, undecided, "rules", lang),
+        }
     payload = latest.payload_value()
     found = payload.get("decision") if isinstance(payload, dict) else None
     decision: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -155,8 +146,10 @@ def explanation(claim: Claim, history: ClaimHistory, lang: str) -> dict[str, Any
             amounts["payable"] = changed["payable"]
         decided_by = "person"
     by = _BY_PERSON if decided_by == "person" else _BY_RULES
+    selected = {**decision, "outcome": outcome, "automated": decided_by == "rules"}
     return {
         **base,
+        "rights": _rights(rights, selected, decided_by, lang),
         "status": "decided",
         "outcome": outcome,
         "decided_by": decided_by,

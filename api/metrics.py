@@ -8,7 +8,7 @@ __all__ = ["Metrics"]
 
 
 class Metrics:
-    """Request counts and latencies by route, and decisions by outcome."""
+    """Request counts and latencies by route, decisions by outcome, review notes by verdict."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -28,6 +28,12 @@ class Metrics:
             "claims_decisions",
             "Decisions appended to the audit trail",
             ["outcome", "source"],
+            registry=self.registry,
+        )
+        self.review_notes = Counter(
+            "claims_review_notes",
+            "Review notes drafted and audited, by provider and guard verdict",
+            ["provider", "verdict"],
             registry=self.registry,
         )
 

@@ -22,6 +22,22 @@ CLAIMS_AUDIT_CHECKPOINT_EVERY ``100``                              sign a checkp
 CLAIMS_ENVIRONMENT         ``development``                         ``production``: a missing
                                                                    key is an error, never
                                                                    generated
+CLAIMS_ASSIST_PROVIDER     ``template``                            review-note drafter:
+                                                                   ``template`` (no model),
+                                                                   ``openai`` (any compatible
+                                                                   endpoint), ``ollama``
+CLAIMS_ASSIST_MODEL        unset                                   model name (required for
+                                                                   ``openai`` and ``ollama``)
+CLAIMS_ASSIST_BASE_URL     unset                                   e.g. ``http://127.0.0.1:
+                                                                   8080/v1`` (vLLM, llama.cpp,
+                                                                   DeepSeek, Qwen) or Ollama's
+CLAIMS_ASSIST_API_KEY      unset                                   the endpoint's API key
+CLAIMS_ASSIST_TIMEOUT_S    ``20``                                  seconds per model call; on
+                                                                   timeout the template drafts
+CLAIMS_ASSIST_MAX_RETRIES  ``1``                                   transport retries per call
+CLAIMS_ASSIST_STRUCTURED_OUTPUT ``json_schema``                    or ``function_calling`` /
+                                                                   ``json_mode`` (DeepSeek)
+CLAIMS_RIGHTS_DIR          ``rulesets/rights``                     member-rights knowledge base
 ========================== ======================================= ==========================
 """
 
@@ -38,6 +54,7 @@ from api.secret_files import create_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError
+from llm_assist.config import AssistConfig, Provider, StructuredMethod
 
 __all__ = ["Settings", "SettingsError", "get_settings"]
 
@@ -57,6 +74,14 @@ class Settings(BaseSettings):
     audit_key_file: Path = Path("var/audit-signer.key")
     audit_checkpoint_every: int = Field(default=100, ge=0)
     environment: Literal["development", "production"] = "development"
+    assist_provider: Provider = "template"
+    assist_model: str = ""
+    assist_base_url: str | None = None
+    assist_api_key: SecretStr | None = None
+    assist_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    assist_max_retries: int = Field(default=1, ge=0, le=10)
+    assist_structured_output: StructuredMethod = "json_schema"
+    rights_dir: Path | None = None
 
     def signer_key(self) -> str:
         """The audit signer key: set, read from the key file, or generated (development)."""
@@ -81,6 +106,24 @@ class Settings(BaseSettings):
             origin=self.audit_origin,
             signer_key=self.signer_key(),
             checkpoint_every=self.audit_checkpoint_every,
+        )
+
+    def assist_config(self) -> AssistConfig:
+        """The :class:`~llm_assist.config.AssistConfig` of these settings."""
+        if self.assist_provider != "template" and not self.assist_model:
+            raise SettingsError(
+                f"CLAIMS_ASSIST_PROVIDER={self.assist_provider} needs CLAIMS_ASSIST_MODEL "
+                "(the model name the endpoint serves)"
+            )
+        key = self.assist_api_key.get_secret_value() if self.assist_api_key else None
+        return AssistConfig(
+            provider=self.assist_provider,
+            model=self.assist_model,
+            base_url=self.assist_base_url or None,
+            api_key=key or None,
+            timeout_s=self.assist_timeout_s,
+            max_retries=self.assist_max_retries,
+            structured_output=self.assist_structured_output,
         )
 
 

@@ -1,1 +1,1 @@
-"""The service's routers: claims (staff), members (``/me``), audit, ops."""
+"""The service's routers: claims (staff), unmask (supervisors), members (``/me``), audit, ops."""

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path
 from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
+from api.openapi import problem_responses
 from audit.chain import event_document
 from audit.checkpoints import create_checkpoint, inclusion_proof_for, latest_checkpoint
 from audit.errors import AuditError, ConfigError, UnknownEventError
@@ -48,7 +49,7 @@ def _checkpoint_view(checkpoint: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/events/{event_id}")
+@router.get("/events/{event_id}", responses=problem_responses(401, 403, 404, 422, 503))
 def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event document (header, payload, hashes) as hashed into the chain."""
     try:
@@ -61,7 +62,7 @@ def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     return document
 
 
-@router.get("/events/{event_id}/proof")
+@router.get("/events/{event_id}/proof", responses=problem_responses(401, 403, 404, 422, 503))
 def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event, its RFC 9162 inclusion proof and the signed checkpoint it is proven in."""
     try:
@@ -85,7 +86,7 @@ def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]
     }
 
 
-@router.get("/checkpoints/latest")
+@router.get("/checkpoints/latest", responses=problem_responses(401, 403, 404, 503))
 def latest(state: State, who: Auditor) -> dict[str, Any]:
     """The newest signed checkpoint (404 while there is none)."""
     try:

@@ -20,6 +20,9 @@ endpoint                                   what                              rol
 ``GET /sla/breaches``                      breached / due-soon clocks        adjuster,
                                                                              supervisor
 ========================================== ================================= =============
+
+Every problem an operation can answer is declared on it (:func:`api.openapi.problem_responses`).
+Unmasking a claim's personal data is :mod:`api.routes.unmask`.
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ from api.decisions import OverrideRequest, evaluate_claim, history, override_dec
 from api.deps import AppState, Caller, State, allow
 from api.disclosure import masked_claim
 from api.errors import ProblemError, invalid_claim
-from api.routes.common import check_depth, parse_as_of, read_body, read_json, visible_record
+from api.openapi import problem_responses
+from api.routes.common import (
+    AsOf,
+    check_depth,
+    parse_as_of,
+    read_body,
+    read_json,
+    visible_record,
+)
 from api.rulesets import RulesetUnavailable
 from engine.claim import Claim, load_claim
 from engine.errors import EngineError, Problem
@@ -57,9 +68,42 @@ _CLAIM_BODY: dict[str, Any] = {
         "description": "the claim JSON (examples/claim.json is the reference shape)",
     }
 }
+_EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["type", "at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {
+                            "type": "string",
+                            "pattern": "^[a-z][a-z0-9_]*$",
+                            "description": "an event type of the claim's ruleset",
+                        },
+                        "at": {"type": "string", "format": "date-time"},
+                        "detail": {"type": "object"},
+                    },
+                }
+            }
+        },
+    }
+}
+_LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
 
 
-@router.post("/claims", status_code=201, openapi_extra=_CLAIM_BODY)
+@router.post(
+    "/claims",
+    status_code=201,
+    openapi_extra=_CLAIM_BODY,
+    responses={
+        201: {"description": "taken in", "headers": _LOCATION},
+        200: {"description": "already stored: the stored claim", "headers": _LOCATION},
+        **problem_responses(401, 403, 409, 413, 415, 422, 503),
+    },
+)
 async def intake(
     request: Request,
     response: Response,
@@ -82,7 +126,7 @@ async def intake(
     return masked_claim(result.claim, who.role)
 
 
-@router.get("/claims/{claim_id}")
+@router.get("/claims/{claim_id}", responses=problem_responses(401, 403, 404, 422))
 def read_claim(claim_id: ClaimId, state: State, who: Caller) -> dict[str, Any]:
     """The stored claim, personal data masked for the caller's role."""
     if who.role == "rule_author":
@@ -133,7 +177,12 @@ def _latest(claim: Claim) -> dt.datetime:
     return max([now, *(e.at for e in claim.events)])
 
 
-@router.post("/claims/{claim_id}/events", status_code=201)
+@router.post(
+    "/claims/{claim_id}/events",
+    status_code=201,
+    openapi_extra=_EVENT_BODY,
+    responses=problem_responses(401, 403, 404, 413, 415, 422, 503),
+)
 async def add_event(
     claim_id: ClaimId, request: Request, state: State, who: Handler
 ) -> dict[str, Any]:
@@ -146,26 +195,30 @@ async def add_event(
     return {"claim_id": claim_id, "index": index, "events": len(claim.events)}
 
 
-@router.post("/claims/{claim_id}/evaluate")
+@router.post("/claims/{claim_id}/evaluate", responses=problem_responses(401, 403, 404, 422, 503))
 def evaluate(
     claim_id: ClaimId,
     state: State,
     who: Handler,
-    as_of: Annotated[str | None, Query(description="ISO 8601 with offset; now if absent")] = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Evaluate the claim with its routed ruleset and append the decision to the audit trail;
     answered only after the append has committed."""
     return evaluate_claim(state, claim_id, parse_as_of(as_of), who)
 
 
-@router.get("/claims/{claim_id}/decisions")
+@router.get("/claims/{claim_id}/decisions", responses=problem_responses(401, 403, 404, 422, 503))
 def decisions(claim_id: ClaimId, state: State, who: Reader) -> dict[str, Any]:
     """Every audited decision and override of the claim, oldest first."""
     visible_record(state, claim_id, who)
     return {"claim_id": claim_id, "decisions": history(state, claim_id).entries()}
 
 
-@router.post("/claims/{claim_id}/override", status_code=201)
+@router.post(
+    "/claims/{claim_id}/override",
+    status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
 def override(
     claim_id: ClaimId, body: OverrideRequest, state: State, who: Handler
 ) -> dict[str, Any]:
@@ -173,11 +226,11 @@ def override(
     return override_decision(state, claim_id, body, who)
 
 
-@router.get("/sla/breaches")
+@router.get("/sla/breaches", responses=problem_responses(401, 403, 422))
 def sla_breaches(
     state: State,
     who: Handler,
-    as_of: Annotated[str | None, Query()] = None,
+    as_of: AsOf = None,
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -185,7 +238,8 @@ def sla_breaches(
     when = parse_as_of(as_of)
     found: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    for claim in state.claims.all_claims():
+    # The SLA index leaves out only claims that cannot be urgent at `when` (api/sla_index).
+    for claim in state.claims.sla_candidates(when):
         try:
             program = state.rulesets.for_claim(claim).program
             found.append({"claim_id": claim.claim_id, "sla": clocks(program, claim, as_of=when)})

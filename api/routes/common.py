@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from api.auth import Principal
 from api.deps import AppState
@@ -15,7 +15,15 @@ from api.instants import InstantError, parse_instant
 from api.models import ClaimRecord
 from engine.errors import Problem
 
-__all__ = ["MAX_BODY", "check_depth", "parse_as_of", "read_body", "read_json", "visible_record"]
+__all__ = [
+    "MAX_BODY",
+    "AsOf",
+    "check_depth",
+    "parse_as_of",
+    "read_body",
+    "read_json",
+    "visible_record",
+]
 
 #: Largest request body accepted, in bytes.
 MAX_BODY = 1 << 20
@@ -66,23 +74,48 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
             stack.extend((child, depth + 1) for child in children)
 
 
+#: The years an ``as_of`` may name (as written, in its own offset): beyond any claim, and far
+#: enough from Python's limits (years 1 and 9999) that no time zone conversion overflows.
+AS_OF_YEARS = (1900, 2999)
+
+
+def _date_time(schema: dict[str, Any]) -> None:
+    """A date-time string in :data:`AS_OF_YEARS` when given (absent means now, never null)."""
+    schema.pop("anyOf", None)
+    schema.update(type="string", format="date-time", pattern=r"^(?:19[0-9]{2}|2[0-9]{3})-")
+
+
+#: The ``as_of`` query parameter, documented as the RFC 3339 date-time :func:`parse_as_of` takes.
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO 8601 date-time with a UTC offset, years 1900-2999; now if absent",
+        json_schema_extra=_date_time,
+    ),
+]
+
+
 def parse_as_of(value: str | None) -> dt.datetime:
     """``as_of`` query parameter: ISO 8601 with a UTC offset; now when absent."""
     try:
-        return parse_instant(value)
+        when = parse_instant(value)
     except InstantError:
-        raise ProblemError(
-            422,
+        raise _bad_as_of(
             "as_of must be an ISO 8601 date-time with a UTC offset",
-            kind="invalid-request",
-            errors=[
-                {
-                    "path": "query.as_of",
-                    "reason": "must be an ISO 8601 date-time with a UTC offset, "
-                    "e.g. 2025-07-01T09:00:00+08:00",
-                }
-            ],
+            "must be an ISO 8601 date-time with a UTC offset, e.g. 2025-07-01T09:00:00+08:00",
         ) from None
+    first, last = AS_OF_YEARS
+    if not first <= when.year <= last:
+        raise _bad_as_of(
+            f"as_of must fall in the years {first}-{last}", f"must fall in the years {first}-{last}"
+        )
+    return when
+
+
+def _bad_as_of(detail: str, reason: str) -> ProblemError:
+    return ProblemError(
+        422, detail, kind="invalid-request", errors=[{"path": "query.as_of", "reason": reason}]
+    )
 
 
 def visible_record(state: AppState, claim_id: str, who: Principal) -> ClaimRecord:

@@ -15,6 +15,7 @@ from api.decisions import history
 from api.deps import State, allow
 from api.disclosure import masked_claim
 from api.explanations import explanation, language_of
+from api.openapi import problem_responses
 from api.routes.common import visible_record
 from engine.claim import load_claim
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/me", tags=["members"])
 Member = Annotated[Principal, Depends(allow("member"))]
 
 
-@router.get("/claims")
+@router.get("/claims", responses=problem_responses(401, 403))
 def my_claims(state: State, who: Member) -> dict[str, Any]:
     """The caller's claims, personal data masked."""
     records = state.claims.for_member(who.sub)
@@ -40,7 +41,7 @@ def my_claims(state: State, who: Member) -> dict[str, Any]:
     }
 
 
-@router.get("/claims/{claim_id}/explanation")
+@router.get("/claims/{claim_id}/explanation", responses=problem_responses(401, 403, 404, 422, 503))
 def my_explanation(
     claim_id: Annotated[str, Path(min_length=1, max_length=128)],
     state: State,
@@ -50,6 +51,5 @@ def my_explanation(
     """The decision in plain language (zh or en by ``Accept-Language``), line amounts, the
     SLA timeline, what is missing, and the member's rights and remedies."""
     record = visible_record(state, claim_id, who)
-    return explanation(
-        load_claim(record.body), history(state, claim_id), language_of(accept_language)
-    )
+    claim = load_claim(record.body)
+    return explanation(claim, history(state, claim_id), language_of(accept_language), state.rights)

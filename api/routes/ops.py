@@ -6,17 +6,40 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
+from api.openapi import problem_responses
 from api.rulesets import RulesetUnavailable
 from audit.db import read_only
 
 router = APIRouter(tags=["ops"])
+
+_READINESS: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {"enum": ["ready", "not_ready"]},
+        "checks": {
+            "type": "object",
+            "required": ["database", "rulesets"],
+            "additionalProperties": False,
+            "properties": {
+                "database": {"type": "string", "description": '"ok" or why not'},
+                "rulesets": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": 'ruleset name -> "ok" or why not',
+                },
+            },
+        },
+    },
+}
 
 
 @router.get("/healthz")
@@ -25,7 +48,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"schema": _READINESS}}},
+        503: {"description": "not ready", "content": {"application/json": {"schema": _READINESS}}},
+    },
+)
 def readyz(state: State) -> JSONResponse:
     """Ready when the database answers and every installed ruleset compiles (503 if not)."""
     checks: dict[str, Any] = {}
@@ -46,13 +76,13 @@ def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(state: State) -> Response:
     """Prometheus text exposition."""
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.post("/rulesets/{name}/reload")
+@router.post("/rulesets/{name}/reload", responses=problem_responses(401, 403, 404, 422))
 def reload_ruleset(
     name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     state: State,
@@ -71,4 +101,7 @@ def reload_ruleset(
             kind="ruleset-rejected",
             **report.to_dict(),
         )
+    # The SLA index rows of this ruleset's claims were computed with the old version: they
+    # are distrusted (so answers stay exact) until recomputed here.
+    state.claims.reindex_sla()
     return report.to_dict()

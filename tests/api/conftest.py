@@ -50,7 +50,11 @@ class Service:
 
 
 def _service(
-    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rulesets: Path | None = None
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rulesets: Path | None = None,
+    **overrides: Any,
 ) -> Iterator[Service]:
     for name in ("CLAIMS_DATABASE_URL", "CLAIMS_JWT_SECRET", "CLAIMS_ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
@@ -59,6 +63,7 @@ def _service(
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
         audit_checkpoint_every=3,
+        **overrides,
     )
     auth = AuthSettings(jwt_secret=SECRET, jwt_secret_file=tmp_path / "jwt-secret")
     app = create_app(settings, auth=auth, rulesets_root=rulesets or REPO / "rulesets")

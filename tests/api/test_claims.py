@@ -279,6 +279,7 @@ def test_member_explanation(service: Service) -> None:
     member = service.auth("member", "M-1001")
     before = service.client.get(f"/me/claims/{CLAIM_ID}/explanation", headers=member).json()
     assert before["status"] == "received"
+    assert "written_reasons_for_refusal" not in [r["id"] for r in before["rights"]]
     _evaluate(service)
     zh = service.client.get(
         f"/me/claims/{CLAIM_ID}/explanation", headers={**member, "Accept-Language": "zh-CN"}
@@ -289,7 +290,10 @@ def test_member_explanation(service: Service) -> None:
     assert determination["due_date"] == "2025-07-23"
     texts = " ".join(r["text"] for r in zh["rights"])
     assert "人工" in texts and "12378" in texts and "30日" in texts
-    assert "PIPL art. 24" in zh["rights"][0]["legal_basis"]
+    assert any("PIPL art. 24" in r["legal_basis"] for r in zh["rights"])
+    ids = [r["id"] for r in zh["rights"]]
+    assert "human_explanation_and_review" in ids and "regulator_hotline" in ids
+    assert "written_reasons_for_refusal" not in ids  # approved: nothing was refused
     en = service.client.get(
         f"/me/claims/{CLAIM_ID}/explanation", headers={**member, "Accept-Language": "en;q=0.9"}
     ).json()

@@ -19,7 +19,9 @@ from tests.engine.factories import REPO, RULESET_HEADER
 
 COMMITTED = REPO / SCHEMA_PATH
 MODELINE = "# yaml-language-server: $schema=../../schemas/ruleset.schema.json"
-RULESET_FILES = sorted(p for p in (REPO / "rulesets").glob("*/*.yaml") if p.parent.name != "tests")
+RULESET_FILES = sorted(
+    p for p in (REPO / "rulesets").glob("*/*.yaml") if (p.parent / "ruleset.yaml").is_file()
+)  # rulesets/rights/ is the member-rights knowledge base, not a ruleset
 
 
 def as_json(value: Any) -> Any:

@@ -1,0 +1,140 @@
+"""``claims assist``: the LLM assistant from the command line (no database, nothing audited).
+
+``claims assist note CLAIM.json --ruleset rulesets/cn-health`` evaluates the claim, drafts a
+review note on the decision with the configured provider (``CLAIMS_ASSIST_*`` settings, or
+the options below), checks it with the grounding guard and prints the draft: the note, the
+guard's verdict and reasons, and the hashes the service would audit. The API's
+``POST /claims/{id}/review-notes`` does the same on the stored claim and audits the draft.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from api.settings import Settings, SettingsError
+from llm_assist.config import PROVIDERS
+
+__all__ = ["assist_group"]
+
+
+@click.group("assist")
+def assist_group() -> None:
+    """LLM-assisted drafts (review notes); the rules decide, the assistant only drafts."""
+
+
+@assist_group.command("note")
+@click.argument("claim_file", metavar="CLAIM.json")
+@click.option("--ruleset", "ruleset", required=True, help="ruleset folder, e.g. rulesets/cn-health")
+@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
+@click.option(
+    "--provider",
+    type=click.Choice(PROVIDERS),
+    default=None,
+    help="drafter (default: CLAIMS_ASSIST_PROVIDER, else template)",
+)
+@click.option("--model", default=None, help="model name (default: CLAIMS_ASSIST_MODEL)")
+@click.option("--base-url", "base_url", default=None, help="endpoint (CLAIMS_ASSIST_BASE_URL)")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 600), default=None)
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--rights", "rights_dir", default=None, help="rights knowledge base folder")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+def note_command(
+    claim_file: str,
+    ruleset: str,
+    as_of: str | None,
+    provider: str | None,
+    model: str | None,
+    base_url: str | None,
+    timeout_s: float | None,
+    language: str,
+    rights_dir: str | None,
+    fmt: str,
+) -> None:
+    """Evaluate CLAIM.json and print a guarded review-note draft of its decision."""
+    # Imported here: `claims` starts without loading LangChain unless a draft is asked for.
+    from api.cli import fail, load_ruleset, parse_as_of, read_claim, run_evaluate
+    from api.review_notes import draft_for_claim
+    from llm_assist.rights import DEFAULT_RIGHTS_DIR
+
+    settings = Settings()
+    try:
+        config = settings.assist_config() if provider in (None, settings.assist_provider) else None
+    except SettingsError as exc:
+        fail(str(exc))
+    config = replace(
+        config or Settings(assist_provider="template").assist_config(),
+        **{
+            k: v
+            for k, v in {
+                "provider": provider,
+                "model": model,
+                "base_url": base_url,
+                "timeout_s": timeout_s,
+            }.items()
+            if v is not None
+        },
+    )
+    if config.provider != "template" and not config.model:
+        fail(f"--provider {config.provider} needs --model (or CLAIMS_ASSIST_MODEL)")
+    rights = _rights(rights_dir or settings.rights_dir or DEFAULT_RIGHTS_DIR, fail)
+    program = load_ruleset(ruleset)
+    claim = read_claim(claim_file)
+    decision = run_evaluate(program, claim, parse_as_of(as_of), None)
+    draft = draft_for_claim(claim, decision, rights=rights, config=config, language=language)
+    payload = {**draft.audit_payload(), "claim_id": claim.claim_id, "outcome": decision["outcome"]}
+    if fmt == "json":
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(render_note(payload))
+    if draft.verdict == "fallback":
+        click.echo(
+            f"note: fell back to the template draft ({len(draft.reasons)} reason(s))", err=True
+        )
+
+
+def _rights(folder: Any, fail: Any) -> Any:
+    from llm_assist.errors import RightsError
+    from llm_assist.rights import load_rights
+
+    try:
+        return load_rights(folder)
+    except RightsError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        fail(f"the rights knowledge base {folder} has errors")
+
+
+def render_note(payload: dict[str, Any]) -> str:
+    """The draft as text for a terminal."""
+    note = payload["note"]
+    out = [
+        f"claim {payload['claim_id']}: {payload['outcome']} "
+        f"(draft by {payload['provider']}{' ' + payload['model'] if payload['model'] else ''}, "
+        f"guard: {payload['verdict']})",
+        "",
+        note["summary"],
+    ]
+    reminders = note["member_reminders"]
+    sections = [
+        ("Findings", [f"{f['text']} [{', '.join(f['rule_ids'])}]" for f in note["findings"]]),
+        ("Missing information", note["missing_information"]),
+        ("Next steps", note["next_steps"]),
+        (
+            "Member reminders",
+            [f"{r['id']}: {r['zh']} / {r['en']}" for r in reminders],
+        ),
+        ("Guard reasons", list(payload.get("reasons") or [])),
+    ]
+    for title, items in sections:
+        if items:
+            out += ["", f"{title}:", *(f"  - {item}" for item in items)]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(assist_group())

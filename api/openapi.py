@@ -1,0 +1,159 @@
+"""The problem answers in the OpenAPI document, so clients (and schema fuzzers) can rely on it.
+
+Every route declares the problem statuses it can really answer in one line,
+``responses=problem_responses(401, 403, 404)``: each is ``application/problem+json`` with the
+``Problem`` schema component, which states exactly what :mod:`api.errors` emits (RFC 9457
+members, ``request_id``, ``errors: [{path, reason}]`` and the ruleset reload report), and
+nothing else (``additionalProperties: false``: a new member must be documented here first).
+
+:func:`install_problem_documentation` finishes the generated document: it adds the component,
+turns FastAPI's own 422 (``HTTPValidationError``, which this service never sends: its
+validation errors are problems) into the problem answer, and documents the ``X-Request-ID``
+header every answer carries.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_SCHEMA",
+    "install_problem_documentation",
+    "problem_responses",
+]
+
+PROBLEM_JSON = "application/problem+json"
+_REF = "#/components/schemas/"
+_PROBLEM_REF = {"$ref": _REF + "Problem"}
+_STRING_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_NULLABLE_STRING: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, as every error of the service is answered.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance", "request_id"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {
+            "type": "string",
+            "format": "uri",
+            "description": "a stable URI naming the kind of problem",
+        },
+        "title": {"type": "string", "description": "short summary of the kind of problem"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "what went wrong with this request"},
+        "instance": {"type": "string", "description": "the request path"},
+        "request_id": {"type": "string", "description": "the answer's X-Request-ID"},
+        "errors": {
+            "type": "array",
+            "description": "invalid requests and claims: every bad value, by JSON path",
+            "items": {
+                "type": "object",
+                "required": ["path", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "path": {"type": "string", "description": 'e.g. items[1].amount; "" = body'},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+        # A refused ruleset reload (422) carries its report.
+        "ruleset": {"type": "string"},
+        "swapped": {"type": "boolean"},
+        "content_hash": _NULLABLE_STRING,
+        "previous_hash": _NULLABLE_STRING,
+        "diagnostics": _STRING_LIST,
+        "tests": {
+            "type": "object",
+            "required": ["passed", "failed"],
+            "additionalProperties": False,
+            "properties": {"passed": {"type": "integer"}, "failed": {"type": "integer"}},
+        },
+        "failures": _STRING_LIST,
+    },
+}
+
+_DESCRIPTIONS = {
+    401: "no valid bearer token",
+    403: "the caller's role may not do this",
+    404: "no such resource (or not the caller's)",
+    409: "conflicts with what is stored",
+    413: "the body is larger than 1 MiB",
+    415: "the body is not declared as JSON",
+    422: "invalid request (or body not JSON): every problem in `errors`, by path",
+    503: "the audit trail or the ruleset is unavailable",
+}
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "the Bearer challenge",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^Bearer"},
+    }
+}
+_REQUEST_ID = {
+    "X-Request-ID": {
+        "description": "the caller's X-Request-ID if well formed, else a new one",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+    }
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entries of an operation's problem answers, for each of ``statuses``."""
+    unknown = [s for s in statuses if s not in _DESCRIPTIONS]
+    if unknown:
+        raise ValueError(f"no description of problem status {unknown}; add one to _DESCRIPTIONS")
+    return {status: _problem(status) for status in statuses}
+
+
+def _problem(status: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"schema": dict(_PROBLEM_REF)}},
+    }
+    if status == 401:
+        answer["headers"] = copy.deepcopy(_WWW_AUTHENTICATE)
+    return answer
+
+
+def install_problem_documentation(app: FastAPI) -> None:
+    """Finish ``app``'s generated OpenAPI document once, as the module docstring says."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        document = generate()
+        if fresh:
+            _finish(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _finish(document: dict[str, Any]) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if _is_fastapi_422(responses.get("422")):
+                responses["422"] = _problem(422)
+            for answer in responses.values():
+                answer.setdefault("headers", {}).update(copy.deepcopy(_REQUEST_ID))
+    if _REF + "HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+
+
+def _is_fastapi_422(answer: dict[str, Any] | None) -> bool:
+    """FastAPI's own 422 (``HTTPValidationError``): this service never sends it."""
+    schema = (answer or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == _REF + "HTTPValidationError")

@@ -1,0 +1,145 @@
+"""Review notes: the LLM assistant's drafts for adjusters, each audited as its own event.
+
+A note is drafted from the claim's latest audited rules decision (never from a decision made
+on the fly), by the configured provider (``CLAIMS_ASSIST_PROVIDER``; the template drafter by
+default). The draft passes the grounding guard or is replaced by the template draft, marked
+``fallback`` with the reasons (:mod:`llm_assist.drafting`). Drafting never raises for model
+trouble, so a broken model endpoint never blocks a claim: the adjuster gets the template.
+
+Each draft is appended to the audit trail as a ``review_note`` event: provider, model, the
+prompt template's hash, the hash of the redacted prompt actually sent, the hash of the
+output, the guard's verdict and the note (which the guard has checked holds no personal
+data). The notes of a claim are read back from the audit trail alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from api.auth import Principal
+from api.deps import AppState
+from api.errors import ProblemError
+from audit.chain import StoredEvent
+from audit.errors import AuditError, CanonicalError
+from audit.replay import DECISION_EVENT
+from audit.store import append_event, events_for_claim
+from engine.claim import Claim
+from llm_assist.config import AssistConfig
+from llm_assist.context import build_context
+from llm_assist.drafting import Draft, draft_review_note
+from llm_assist.rights import RightsBase
+
+__all__ = ["REVIEW_NOTE_EVENT", "NoteRequest", "draft_for_claim", "notes_of", "request_note"]
+
+REVIEW_NOTE_EVENT = "review_note"
+
+
+class NoteRequest(BaseModel):
+    """What an adjuster may choose about a draft: only its language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["zh", "en"] = "zh"
+
+
+def draft_for_claim(
+    claim: Claim,
+    decision: dict[str, Any],
+    *,
+    rights: RightsBase,
+    config: AssistConfig,
+    language: str = "zh",
+) -> Draft:
+    """The guarded draft for ``decision`` on ``claim`` (also used by ``claims assist note``)."""
+    context = build_context(claim, decision, rights, language=language)
+    return draft_review_note(context, config)
+
+
+def _events(state: AppState, claim_id: str) -> list[StoredEvent]:
+    try:
+        return events_for_claim(state.engine, claim_id=claim_id)
+    except AuditError as exc:
+        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+
+
+def request_note(
+    state: AppState, claim_id: str, request: NoteRequest, who: Principal
+) -> dict[str, Any]:
+    """Draft a note on the latest decision of ``claim_id`` and audit it (409 if undecided)."""
+    claim = state.claims.claim(claim_id)  # 404 for an unknown claim
+    decisions = [e for e in _events(state, claim_id) if e.event_type == DECISION_EVENT]
+    if not decisions:
+        raise ProblemError(
+            409,
+            f"claim {claim_id} has no decision to review: evaluate it first",
+            kind="nothing-to-review",
+        )
+    latest = decisions[-1]
+    payload = latest.payload_value()
+    decision = payload.get("decision") if isinstance(payload, dict) else None
+    if not isinstance(decision, dict):
+        raise ProblemError(503, f"decision event {latest.event_id} holds no decision")
+    draft = draft_for_claim(
+        claim,
+        decision,
+        rights=state.rights,
+        config=state.assist,
+        language=request.language,
+    )
+    record = {
+        **draft.audit_payload(),
+        "claim_id": claim_id,
+        "decision_event": latest.event_id,
+        "language": request.language,
+    }
+    try:
+        event = append_event(
+            state.engine,
+            event_type=REVIEW_NOTE_EVENT,
+            claim_id=claim_id,
+            payload=record,
+            actor=who.actor,
+            config=state.audit,
+        )
+    except CanonicalError as exc:
+        raise ProblemError(422, f"the note cannot be audited: {exc}") from None
+    except AuditError as exc:
+        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    state.metrics.review_notes.labels(draft.provider, draft.verdict).inc()
+    return _entry(event)
+
+
+def notes_of(state: AppState, claim_id: str) -> list[dict[str, Any]]:
+    """Every audited review note of ``claim_id``, oldest first."""
+    state.claims.claim(claim_id)
+    return [_entry(e) for e in _events(state, claim_id) if e.event_type == REVIEW_NOTE_EVENT]
+
+
+def _entry(event: StoredEvent) -> dict[str, Any]:
+    value = event.payload_value()
+    payload = value if isinstance(value, dict) else {}
+    return {
+        "event_id": event.event_id,
+        "seq": event.seq,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor,
+        **{k: payload.get(k) for k in _FIELDS},
+    }
+
+
+_FIELDS = (
+    "decision_event",
+    "language",
+    "provider",
+    "model",
+    "verdict",
+    "attempts",
+    "reasons",
+    "prompt_template_version",
+    "prompt_template_hash",
+    "prompt_hash",
+    "output_hash",
+    "note",
+)
