@@ -3,8 +3,11 @@
 ``claims assist note CLAIM.json --ruleset rulesets/cn-health`` evaluates the claim, drafts a
 review note on the decision with the configured provider (``CLAIMS_ASSIST_*`` settings, or
 the options below), checks it with the grounding guard and prints the draft: the note, the
-guard's verdict and reasons, and the hashes the service would audit. The API's
-``POST /claims/{id}/review-notes`` does the same on the stored claim and audits the draft.
+guard's verdict and reasons, and the hashes the service audits. With ``--audit`` the decision
+(with its ruleset snapshot) and the draft are appended to the audit trail of
+``CLAIMS_DATABASE_URL`` as a ``decision`` and a ``review_note`` event, as the API's
+``POST /claims/{id}/review-notes`` does for a stored claim; without it nothing is recorded (a
+preview, e.g. for a rule author trying a model).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -43,6 +47,8 @@ def assist_group() -> None:
 @click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--rights", "rights_dir", default=None, help="rights knowledge base folder")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option("--audit", is_flag=True, help="record the decision and the draft as audit events")
+@click.option("--actor", default="cli", show_default=True, help="who records them (--audit)")
 def note_command(
     claim_file: str,
     ruleset: str,
@@ -54,6 +60,8 @@ def note_command(
     language: str,
     rights_dir: str | None,
     fmt: str,
+    audit: bool,
+    actor: str,
 ) -> None:
     """Evaluate CLAIM.json and print a guarded review-note draft of its decision."""
     # Imported here: `claims` starts without loading LangChain unless a draft is asked for.
@@ -87,6 +95,8 @@ def note_command(
     decision = run_evaluate(program, claim, parse_as_of(as_of), None)
     draft = draft_for_claim(claim, decision, rights=rights, config=config, language=language)
     payload = {**draft.audit_payload(), "claim_id": claim.claim_id, "outcome": decision["outcome"]}
+    if audit:
+        payload.update(_record(ruleset, claim, decision, payload, language, actor))
     if fmt == "json":
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
     else:
@@ -95,6 +105,43 @@ def note_command(
         click.echo(
             f"note: fell back to the template draft ({len(draft.reasons)} reason(s))", err=True
         )
+
+
+def _record(
+    ruleset: str, claim: Any, decision: dict[str, Any], payload: dict[str, Any], language: str,
+    actor: str,
+) -> dict[str, str]:  # fmt: skip
+    """Append the decision (with its ruleset snapshot) and the draft; their event ids."""
+    from api.audit_cli import _guarded, _store
+    from api.cli import git_revision
+    from api.review_notes import REVIEW_NOTE_EVENT
+    from audit.replay import record_decision
+    from audit.snapshot import snapshot_ruleset
+    from audit.store import append_event
+
+    @_guarded
+    def record() -> dict[str, str]:
+        root = Path(ruleset)
+        snapshot, _ = snapshot_ruleset(
+            root, revision=git_revision(root), display=ruleset.rstrip("/")
+        )
+        with _store() as (_, config, engine):
+            decided = record_decision(
+                engine, snapshot=snapshot, claim=claim, decision=decision, actor=actor,
+                config=config,
+            )  # fmt: skip
+            note = {
+                **{k: v for k, v in payload.items() if k != "outcome"},
+                "decision_event": decided.event_id,
+                "language": language,
+            }
+            noted = append_event(
+                engine, event_type=REVIEW_NOTE_EVENT, claim_id=claim.claim_id, payload=note,
+                actor=actor, config=config,
+            )  # fmt: skip
+        return {"decision_event": decided.event_id, "event_id": noted.event_id}
+
+    return record()
 
 
 def _rights(folder: Any, fail: Any) -> Any:

@@ -76,3 +76,32 @@ def test_bad_claim_and_bad_rights_folder(tmp_path: Path) -> None:
     (rights / "rights.yaml").write_text("rights:\n  - id: x\n    zh: [\n", encoding="utf-8")
     result = claims(*note_args("--rights", str(rights)))
     assert result.exit_code == 2 and "rights.yaml:" in result.stderr
+
+
+def test_audit_records_the_decision_and_the_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.settings import get_settings
+    from audit.db import create_engine
+    from audit.store import events_for_claim
+
+    monkeypatch.setenv("CLAIMS_DATABASE_URL", f"sqlite:///{tmp_path / 'claims.db'}")
+    monkeypatch.setenv("CLAIMS_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    get_settings.cache_clear()
+    try:
+        result = claims(*note_args("--audit", "--actor", "cli:test"))
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    engine = create_engine(f"sqlite:///{tmp_path / 'claims.db'}")
+    try:
+        events = events_for_claim(engine, claim_id="CLM-2026-000123")
+    finally:
+        engine.dispose()
+    assert [e.event_type for e in events] == ["decision", "review_note"]
+    assert [e.event_id for e in events] == [printed["decision_event"], printed["event_id"]]
+    note = events[1].payload_value()
+    assert note["decision_event"] == events[0].event_id and note["verdict"] == "pass"
+    assert all(e.actor == "cli:test" for e in events)
+    assert "11010519491231002X" not in json.dumps(note, ensure_ascii=False)
