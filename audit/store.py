@@ -8,6 +8,12 @@ transaction: takes the append lock, reads the chain head (highest ``seq`` and it
 new size is a multiple of ``config.checkpoint_every``, and commits. It returns only after the
 commit, so a decision is acknowledged only once it is durable.
 
+Through an engine, the appends of one process are *group-committed* (:mod:`audit.batching`):
+concurrent appends queue, and one of them writes every queued event in a single transaction
+(one lock, one head read, one commit and fsync), chained in queue order; each call still
+returns only after the transaction holding its event has committed. A lone append is a
+batch of one, exactly as described above.
+
 The append lock
     PostgreSQL: ``pg_advisory_xact_lock(APPEND_LOCK)`` under READ COMMITTED. The lock is held
     to the end of the transaction, and the head is read *after* taking it, so it is the head
@@ -24,6 +30,9 @@ PostgreSQL a REPEATABLE READ or SERIALIZABLE transaction would read a head older
 lock (the ``UNIQUE(prev_hash)`` backstop then refuses the append), and on SQLite only those
 engines begin with ``BEGIN IMMEDIATE`` (others are refused with a StoreError).
 
+The transactions themselves (:func:`write_transaction`, :func:`read_connection`) live in
+:mod:`audit.transactions` and are re-exported here.
+
 A killed writer leaves nothing behind: its transaction never committed, PostgreSQL rolls it
 back when the connection drops (releasing the lock), SQLite ignores WAL frames without a
 commit record and the OS releases the file lock.
@@ -32,20 +41,23 @@ commit record and the OS releases the file lock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, replace
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 
 from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from audit.batching import GroupCommit, group_commit_of
 from audit.canonical import JsonValue, canonical_json, sha256_hex
-from audit.chain import GENESIS_HASH, StoredEvent, format_timestamp
+from audit.chain import GENESIS_HASH, StoredEvent, entry_hash, format_timestamp
 from audit.config import AuditConfig
-from audit.db import begins_immediate, is_postgres, read_only
+from audit.db import is_postgres
 from audit.errors import (
     ChainError,
     SnapshotError,
@@ -54,6 +66,13 @@ from audit.errors import (
 )
 from audit.models import EVENTS, SNAPSHOTS
 from audit.snapshot import RulesetSnapshot
+from audit.transactions import (
+    APPEND_LOCK,
+    Target,
+    now_text,
+    read_connection,
+    write_transaction,
+)
 
 __all__ = [
     "APPEND_LOCK",
@@ -72,78 +91,12 @@ __all__ = [
     "write_transaction",
 ]
 
-#: Advisory lock key of appends on PostgreSQL ("claims" + 1).
-APPEND_LOCK = 0x636C61696D730001
-
-#: Where reads and writes go: an engine (one transaction per call) or a caller's session.
-Target = Engine | Session
-
 _EVENT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
-
-def now_text() -> str:
-    """The current time as stored (:func:`audit.chain.format_timestamp`)."""
-    return format_timestamp(dt.datetime.now(dt.UTC))
-
-
-# ---------------------------------------------------------------------------------------------
-# Transactions
-# ---------------------------------------------------------------------------------------------
-
-
-def _lock(conn: Connection) -> None:
-    if is_postgres(conn):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK})")
-    elif not begins_immediate(conn):
-        raise StoreError(
-            "this SQLite engine does not begin transactions with BEGIN IMMEDIATE: "
-            "create it with audit.db.create_engine"
-        )
-
-
-@contextmanager
-def write_transaction(target: Target) -> Iterator[Connection]:
-    """A connection inside a transaction holding the append lock.
-
-    With an engine: a new transaction, committed when the block ends (rolled back on error).
-    With a session: the session's transaction; the caller commits.
-    """
-    try:
-        if isinstance(target, Session):
-            conn = target.connection()
-            _lock(conn)
-            yield conn
-            return
-        with target.begin() as conn:
-            _lock(conn)
-            yield conn
-    except (OperationalError, ProgrammingError) as exc:
-        raise _store_error(exc) from exc
-
-
-@contextmanager
-def read_connection(target: Target) -> Iterator[Connection]:
-    """A connection for reading: one consistent snapshot on SQLite (WAL) and PostgreSQL."""
-    try:
-        if isinstance(target, Session):
-            yield target.connection()
-            return
-        with target.connect() as conn:
-            if is_postgres(conn):
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with read_only(conn).begin():
-                yield conn
-    except (OperationalError, ProgrammingError) as exc:
-        raise _store_error(exc) from exc
-
-
-def _store_error(exc: Exception) -> StoreError:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    if "no such table" in text or "does not exist" in text:
-        return StoreError(f"the audit schema is missing ({text}): run `claims db upgrade`")
-    if "append-only" in text:
-        return StoreError(text)
-    return StoreError(f"database error: {text}")
+#: Content hashes of the snapshots known to be stored, per engine: snapshots are
+#: content-addressed and append-only, so once seen stored they stay stored.
+_SNAPSHOTS_STORED: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+_SNAPSHOTS_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,11 +121,15 @@ def _event(row: Row[tuple[object, ...]] | Mapping[str, object]) -> StoredEvent:
     )
 
 
+# Statements built once: building and cache-keying them again cost more than running them.
+_HEAD = select(EVENTS.c.seq, EVENTS.c.entry_hash).order_by(EVENTS.c.seq.desc()).limit(1)
+_INSERT = EVENTS.insert()
+_COLUMNS = tuple(f.name for f in fields(StoredEvent))
+
+
 def chain_head(conn: Connection) -> tuple[int, str]:
     """``(seq, entry_hash)`` of the newest event, ``(0, GENESIS_HASH)`` for an empty log."""
-    row = conn.execute(
-        select(EVENTS.c.seq, EVENTS.c.entry_hash).order_by(EVENTS.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(_HEAD).first()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
@@ -183,6 +140,20 @@ def _check_header(event_type: str, claim_id: str | None, actor: str) -> None:
         raise ValueError("claim_id must be 1-128 characters or None")
     if not actor or len(actor) > 256:
         raise ValueError("actor must be 1-256 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An event before its position is known: everything computed outside the lock."""
+
+    event_id: str
+    event_type: str
+    claim_id: str | None
+    occurred_at: str | None
+    actor: str
+    payload: str
+    payload_hash: str
+    config: AuditConfig | None
 
 
 def append_event(
@@ -204,40 +175,87 @@ def append_event(
     """
     _check_header(event_type, claim_id, actor)
     payload_text = canonical_json(payload)
-    payload_hash = sha256_hex(payload_text)
-    event_id = str(uuid.uuid4())
-    occurred = format_timestamp(occurred_at) if occurred_at is not None else None
-    with write_transaction(target) as conn:
-        head_seq, prev_hash = chain_head(conn)
+    pending = _Pending(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        claim_id=claim_id,
+        occurred_at=format_timestamp(occurred_at) if occurred_at is not None else None,
+        actor=actor,
+        payload=payload_text,
+        payload_hash=sha256_hex(payload_text),
+        config=config,
+    )
+    if isinstance(target, Session):
+        with write_transaction(target) as conn:
+            return _write_events(conn, [pending])[0]
+    group: GroupCommit[_Pending, StoredEvent] = group_commit_of(target)
+    return group.submit(pending, functools.partial(_write_batch, target))
+
+
+def _write_batch(engine: Engine, batch: Sequence[_Pending]) -> list[StoredEvent]:
+    with write_transaction(engine) as conn:
+        return _write_events(conn, batch)
+
+
+def _write_events(conn: Connection, batch: Sequence[_Pending]) -> list[StoredEvent]:
+    """Chain ``batch`` after the head, insert it, checkpoint where due (the lock is held)."""
+    head_seq, prev_hash = chain_head(conn)
+    written: list[StoredEvent] = []
+    rows: list[dict[str, object]] = []
+    for pending in batch:
         recorded = now_text()
-        event = StoredEvent(
-            seq=head_seq + 1,
-            event_id=event_id,
-            event_type=event_type,
-            claim_id=claim_id,
-            occurred_at=occurred or recorded,
+        seq = head_seq + len(written) + 1
+        occurred = pending.occurred_at or recorded
+        entry = entry_hash(
+            seq=seq,
+            event_id=pending.event_id,
+            event_type=pending.event_type,
+            claim_id=pending.claim_id,
+            occurred_at=occurred,
             recorded_at=recorded,
-            actor=actor,
-            payload=payload_text,
-            payload_hash=payload_hash,
+            actor=pending.actor,
+            payload_hash=pending.payload_hash,
             prev_hash=prev_hash,
-            entry_hash="",
         )
-        event = replace(event, entry_hash=event.computed_entry_hash())
-        try:
-            conn.execute(EVENTS.insert().values(**asdict(event)))
-        except IntegrityError:
-            raise ChainError(
-                event.seq,
-                "another writer appended this position without the append lock "
-                "(prev_hash or seq already used); nothing was written",
-            ) from None
+        event = StoredEvent(
+            seq=seq,
+            event_id=pending.event_id,
+            event_type=pending.event_type,
+            claim_id=pending.claim_id,
+            occurred_at=occurred,
+            recorded_at=recorded,
+            actor=pending.actor,
+            payload=pending.payload,
+            payload_hash=pending.payload_hash,
+            prev_hash=prev_hash,
+            entry_hash=entry,
+        )
+        written.append(event)
+        rows.append({name: getattr(event, name) for name in _COLUMNS})
+        prev_hash = entry
+        config = pending.config
         every = config.checkpoint_every if config is not None else 0
         if config is not None and every and event.seq % every == 0 and config.signer_key:
             from audit.checkpoints import checkpoint_at  # lazy: it imports this module
 
+            _insert_events(conn, rows)
+            rows = []
             checkpoint_at(conn, size=event.seq, config=config)
-    return event
+    _insert_events(conn, rows)
+    return written
+
+
+def _insert_events(conn: Connection, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    try:
+        conn.execute(_INSERT, rows)
+    except IntegrityError:
+        raise ChainError(
+            int(str(rows[0]["seq"])),
+            "another writer appended this position without the append lock "
+            "(prev_hash or seq already used); nothing was written",
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,16 +334,14 @@ def save_snapshot(target: Target | Connection, *, snapshot: RulesetSnapshot) -> 
 
     Content-addressed, so storing it before the events that use it (in its own
     transaction) is safe: a crash in between leaves an unused snapshot, nothing else.
+    Through an engine, a snapshot once seen stored is not looked up again (every decision
+    saves its snapshot: this saves a query and the canonical JSON of the files each time).
     """
-    values = {
-        "content_hash": snapshot.content_hash,
-        "ruleset_id": snapshot.ruleset_id,
-        "version": snapshot.version,
-        "files": snapshot.files_json(),
-        "created_at": now_text(),
-    }
     if isinstance(target, Connection):
-        _insert_ignore(target, values)
+        _insert_ignore(target, _snapshot_values(snapshot))
+        return
+    stored_here = _stored_snapshots(target)
+    if snapshot.content_hash in stored_here:
         return
     with read_connection(target) as conn:
         stored = conn.execute(
@@ -335,7 +351,29 @@ def save_snapshot(target: Target | Connection, *, snapshot: RulesetSnapshot) -> 
         ).first()
     if stored is None:
         with write_transaction(target) as conn:
-            _insert_ignore(conn, values)
+            _insert_ignore(conn, _snapshot_values(snapshot))
+    stored_here.add(snapshot.content_hash)
+
+
+def _snapshot_values(snapshot: RulesetSnapshot) -> dict[str, str]:
+    return {
+        "content_hash": snapshot.content_hash,
+        "ruleset_id": snapshot.ruleset_id,
+        "version": snapshot.version,
+        "files": snapshot.files_json(),
+        "created_at": now_text(),
+    }
+
+
+def _stored_snapshots(target: Target) -> set[str]:
+    """The known-stored set of an engine; a throwaway set for a session (it may roll back)."""
+    if isinstance(target, Session):
+        return set()
+    found = _SNAPSHOTS_STORED.get(target)
+    if found is None:
+        with _SNAPSHOTS_LOCK:
+            found = _SNAPSHOTS_STORED.setdefault(target, set())
+    return found
 
 
 def get_snapshot(target: Target | Connection, *, content_hash: str) -> RulesetSnapshot:

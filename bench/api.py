@@ -22,7 +22,10 @@ timed), a few evaluations warm the servers up, then:
 
 The load generator runs on the same machine (it takes a share of the cores); the durability
 settings of the databases are printed (SQLite WAL with ``synchronous=FULL``, PostgreSQL with
-``fsync`` on).
+``fsync`` on). So that runs on a shared machine can be compared, the CPU time the server
+processes and the load generator spent per decision at the peak (from ``/proc``, where there
+is one) and the load average before and after are printed too: decisions/s move with the
+other work on the machine, CPU per decision much less.
 """
 
 from __future__ import annotations
@@ -122,6 +125,22 @@ class Server:
         self._out.close()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``), else ``None``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -202,7 +221,15 @@ def bench_backend(
                     raise RuntimeError(f"intake failed: {response.status_code} {response.text}")
                 claim_ids.append(claim["claim_id"])
             run_load(pool_of, claim_ids, WARMUP, clients, None)
+            before = [cpu_seconds(s.process.pid) for s in servers]
+            client_before = time.process_time()
             wall, peak = run_load(pool_of, claim_ids, requests, clients, None)
+            client_cpu = (time.process_time() - client_before) / requests
+            after = [cpu_seconds(s.process.pid) for s in servers]
+            spent = [
+                a - b for b, a in zip(before, after, strict=True) if a is not None and b is not None
+            ]
+            server_cpu = sum(spent) / requests if len(spent) == len(servers) else None
             rate = requests / wall
             half_wall, half = run_load(pool_of, claim_ids, requests, clients, rate / 2)
         return {
@@ -211,6 +238,8 @@ def bench_backend(
             "settings": settings,
             "workers": workers,
             "rate": rate,
+            "server_cpu": server_cpu,
+            "client_cpu": client_cpu,
             "p50": percentile(peak, 0.50),
             "p99": percentile(peak, 0.99),
             "mean": statistics.fmean(peak),
@@ -239,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         f"POST /claims/{{id}}/evaluate (evaluate + audit append, committed), {args.requests} "
         f"timed requests per phase, {args.clients} concurrent clients, uvicorn on 127.0.0.1"
     )
+    print(f"load average (1, 5, 15 min) before: {load_average()}")
     print()
     rows = []
     for kind in ("sqlite", *(() if args.no_postgres else ("postgres",))):
@@ -251,14 +281,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{kind} {row['version']}: {row['settings']}; {row['workers']} uvicorn process(es)")
         rows.append(row)
+    print(f"load average (1, 5, 15 min) after: {load_average()}")
     print()
-    print("| database | workers | decisions/s | p50 | p99 | at half rate | p50 | p99 |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| database | workers | decisions/s | p50 | p99 | at half rate | p50 | p99 "
+        "| CPU per decision: servers | load generator |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        server = "n/a" if r["server_cpu"] is None else f"{r['server_cpu'] * 1000:.2f} ms"
         print(
             f"| {r['kind']} | {r['workers']} | {r['rate']:.0f} | {r['p50'] * 1000:.1f} ms "
             f"| {r['p99'] * 1000:.1f} ms | {r['half_rate']:.0f}/s "
-            f"| {r['half_p50'] * 1000:.1f} ms | {r['half_p99'] * 1000:.1f} ms |"
+            f"| {r['half_p50'] * 1000:.1f} ms | {r['half_p99'] * 1000:.1f} ms "
+            f"| {server} | {r['client_cpu'] * 1000:.2f} ms |"
         )
     return 0
 

@@ -7,9 +7,12 @@ due-soon clocks of many claims for the adjusters' work queue.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic_core import TzInfo
 
 from engine.errors import TimelineError
 from engine.explain import Labels, render
@@ -21,6 +24,7 @@ from engine.sla.calendars import WorkingCalendar
 from engine.sla.clock import ClockInputs, ClockState, TimelineEvent, compute_clock
 
 URGENCY = {"breached": 0, "due_soon": 1}
+_FIXED_OFFSET_TYPES = (dt.timezone, TzInfo)  # pydantic's parsed offsets are fixed too
 NOT_STARTED = {"zh": "尚未开始计时", "en": "not started yet"}
 
 
@@ -51,8 +55,31 @@ def timeline(ir: RulesetIR, facts: Facts) -> list[TimelineEvent]:
             raise TimelineError(
                 index, f"unknown event type '{raw['type']}'" + (f" ({hint})" if hint else "")
             )
-        events.append(TimelineEvent(index, raw["type"], raw["at"], dict(raw.get("detail") or {})))
+        at = _shared_offset(raw["at"])
+        events.append(TimelineEvent(index, raw["type"], at, dict(raw.get("detail") or {})))
     return sorted(events, key=lambda e: (e.at, e.index))
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_offset(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)
+
+
+def _shared_offset(instant: dt.datetime) -> dt.datetime:
+    """``instant`` with one shared tzinfo object per fixed UTC offset.
+
+    Aware datetimes whose tzinfo objects differ compare ~40x slower than those sharing one
+    (CPython then works out both UTC offsets, twice for PEP 495), and the clocks compare every
+    event with every bound. Only fixed offsets are swapped (``datetime.timezone`` and the
+    equivalent pydantic type): the instant, its offset and its ISO text stay the same. A zone
+    with rules (``ZoneInfo``) is kept, since arithmetic on it differs from a fixed offset.
+    """
+    if type(instant.tzinfo) not in _FIXED_OFFSET_TYPES:
+        return instant
+    offset = instant.utcoffset()
+    if offset is None:
+        return instant
+    return instant.replace(tzinfo=_fixed_offset(offset))
 
 
 def claim_clocks(
@@ -64,6 +91,7 @@ def claim_clocks(
     currency: str,
 ) -> list[dict[str, Any]]:
     events = timeline(ir, facts)
+    as_of = _shared_offset(as_of)
     calendar = WorkingCalendar(ir.calendar.name, ir.calendar.beyond)
     out = []
     for compiled in nodes:

@@ -25,6 +25,7 @@ breach.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +46,11 @@ class TimelineEvent:
     at: dt.datetime
     detail: dict[str, Any]
 
+    @functools.cached_property
+    def at_text(self) -> str:
+        """``at`` in ISO 8601, written once per event although every clock may show it."""
+        return self.at.isoformat()
+
 
 @dataclass
 class ClockState:
@@ -64,7 +70,7 @@ class ClockState:
         entry: dict[str, Any] = {
             "index": event.index,
             "type": event.type,
-            "at": event.at.isoformat(),
+            "at": event.at_text,
             "effect": effect,
         }
         if note:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from audit.canonical import (
     MAX_DEPTH,
     MAX_SAFE_INTEGER,
+    _reference,
     canonical_json,
     check_canonical,
     parse_json,
@@ -349,3 +350,71 @@ def test_keys_sorted_by_utf16_code_units(value: dict[str, int]) -> None:
     keys = list(json.loads(canonical_json(value)))
     assert keys == sorted(value, key=lambda k: k.encode("utf-16-be"))
     assert len(keys) == len(value)
+
+
+# The fast path (the C encoder behind a type check) must agree with the reference encoder on
+# every value: the same text, or the same error with the same path. The strategy mixes in
+# everything the fast path hands over (floats, tuples, Decimals, non-string and astral keys,
+# lone surrogates, integer subclasses and integers beyond 2**53).
+class _Colour(enum.IntEnum):
+    RED = 1
+
+
+_awkward_scalars = (
+    _scalars
+    | st.floats(allow_nan=True)
+    | st.integers()
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.just(_Colour.RED)
+    | st.text(alphabet=st.characters(categories=("Co", "Lo", "So", "Cc")))
+    | st.text(alphabet="\ud800\udfffa\U0001f600\x00\x7f\u2028", max_size=4)
+)
+_awkward_keys = st.text() | st.text(alphabet="\ud800\U0001f600\ue000a", max_size=3)
+
+
+def _awkward_values() -> st.SearchStrategy[object]:
+    return st.recursive(
+        _awkward_scalars,
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.lists(children, max_size=3).map(tuple)
+            | st.dictionaries(_awkward_keys | st.integers(0, 3), children, max_size=4)
+        ),
+        max_leaves=20,
+    )
+
+
+def _outcome(encode: object, value: object) -> tuple[str, str | None]:
+    assert callable(encode)
+    try:
+        return ("text", encode(value))
+    except CanonicalError as exc:
+        return (f"error: {exc.reason}", exc.path)
+
+
+_tricky_text = st.text(alphabet='\ud800\udfffa\U0001f600\ue000\x00\x7f\u2028"\\', max_size=4)
+
+
+@given(_awkward_values() | _json_values(_tricky_text) | st.lists(_tricky_text))
+def test_fast_path_agrees_with_the_reference_encoder(value: object) -> None:
+    assert _outcome(canonical_json, value) == _outcome(_reference, value)
+
+
+def test_fast_path_declines_deep_nesting_lone_surrogates_and_astral_keys() -> None:
+    deep: object = 0
+    for _ in range(MAX_DEPTH + 1):
+        deep = [deep]
+    assert _outcome(canonical_json, deep) == _outcome(_reference, deep)
+    assert _outcome(canonical_json, deep)[0].startswith("error: nesting deeper")
+    for bad, reason in (
+        (["ok", "\udc00"], "lone surrogate"),
+        ({"\ud800": 1}, "lone surrogate"),
+        ({"a": [MAX_SAFE_INTEGER + 1]}, "outside"),
+        ([-MAX_SAFE_INTEGER - 1], "outside"),
+        ({"a": (1, 2)}, "tuple"),
+        ({1: "a"}, "not a string"),
+    ):
+        assert _outcome(canonical_json, bad) == _outcome(_reference, bad)
+        assert reason in _outcome(canonical_json, bad)[0]
+    astral = {"\U0001f600": 1, "\uffff": 2}
+    assert canonical_json(astral) == '{"\U0001f600":1,"\uffff":2}'
