@@ -90,21 +90,26 @@ class GroupCommit(Generic[T, R]):
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
         try:
-            results = write([r.item for r in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"group commit: {len(results)} results for {len(batch)} items")
-            for request, result in zip(batch, results, strict=True):
-                request.result = result
+            try:
+                results = write([r.item for r in batch])
+            except BaseException as exc:  # every waiter must be woken, whatever happened
+                if len(batch) == 1:
+                    batch[0].error = exc
+                else:
+                    for request in batch:
+                        request.retry = True
+                if not isinstance(exc, Exception):
+                    raise
+                return
             self.batches += 1
             self.items += len(batch)
-        except BaseException as exc:  # every waiter must be woken, whatever happened
-            if len(batch) == 1:
-                batch[0].error = exc
-            else:
+            if len(results) != len(batch):  # committed, so never retried: a bug to report
+                mismatch = RuntimeError(f"group commit: {len(results)} results, {len(batch)} items")
                 for request in batch:
-                    request.retry = True
-            if not isinstance(exc, Exception):
-                raise
+                    request.error = mismatch
+                return
+            for request, result in zip(batch, results, strict=True):
+                request.result = result
         finally:
             self._hand_over()
             for request in batch:

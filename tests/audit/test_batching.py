@@ -101,6 +101,19 @@ def test_when_every_write_fails_every_waiter_gets_an_error() -> None:
     assert group.submit(99, Log().write) == "written 99"  # and the group still works
 
 
+def test_a_write_returning_the_wrong_number_of_results_is_reported_not_retried() -> None:
+    calls: list[list[int]] = []
+
+    def short(batch: Sequence[int]) -> list[str]:
+        calls.append(list(batch))
+        return []  # "committed", but answers nobody
+
+    group: GroupCommit[int, str] = GroupCommit()
+    with pytest.raises(RuntimeError, match="0 results, 1 items"):
+        group.submit(1, short)
+    assert calls == [[1]]  # written once: a retry would write it twice
+
+
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         GroupCommit(max_batch=0)
