@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
+from starlette.types import ASGIApp
 
 from api import migrations
 from api.auth import AuthSettings
@@ -37,6 +38,16 @@ __all__ = ["create_app"]
 #: PostgreSQL advisory lock held while a worker migrates: workers started together on a fresh
 #: database would otherwise race on the DDL (duplicate ``pg_type`` entries, a worker exiting).
 _MIGRATION_LOCK = 0x636C61696D73  # "claims"
+
+
+class _ClaimsApp(FastAPI):
+    """FastAPI with :class:`RequestContext` outermost: ``add_middleware`` would put it inside
+    Starlette's ServerErrorMiddleware, whose 500 answer to an unhandled error would then go
+    out without ``X-Request-ID``."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        state: AppState = self.state.claims
+        return RequestContext(super().build_middleware_stack(), metrics=state.metrics)
 
 
 def _prepare_database(engine: Engine, *, migrate: bool, claims: ClaimRecords) -> None:
@@ -98,7 +109,7 @@ def create_app(
             gc.unfreeze()
             engine.dispose()
 
-    app = FastAPI(
+    app = _ClaimsApp(
         title="Claims service",
         version="0.1.0",
         description="Claims intake, rule decisions with an audited trail, member explanations.",
@@ -108,6 +119,4 @@ def create_app(
     install_error_handlers(app)
     for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
-
-    app.add_middleware(RequestContext, metrics=state.metrics)
     return app

@@ -40,7 +40,7 @@ import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.errors import ProblemError
@@ -84,6 +84,12 @@ class AuthSettings(BaseSettings):
     jwt_audience: str | None = None
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     environment: Literal["development", "production"] = "development"
+
+    @field_validator("jwt_public_key", "jwt_audience", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``CLAIMS_JWT_AUDIENCE=`` (set but empty) means no audience, not the audience ""."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def algorithm(self) -> Literal["HS256", "RS256"]:
@@ -228,10 +234,16 @@ class TokenService:
     ) -> TokenService:
         """Verify with ``public_key`` (PEM); issue only if ``private_key`` (PEM) is given."""
         service = cls.__new__(cls)
+        verifying = _rsa_key(public_key, private=False)
         signing = None if private_key is None else _rsa_key(private_key, private=True)
-        service._setup(
-            "RS256", _rsa_key(public_key, private=False), signing, ttl_seconds, issuer, audience
-        )
+        if signing is not None and signing.public_key().public_numbers() != (
+            verifying.public_numbers()
+        ):
+            raise AuthSettingsError(
+                "the JWT private key does not belong to the public key: every token it "
+                "signed would be refused"
+            )
+        service._setup("RS256", verifying, signing, ttl_seconds, issuer, audience)
         return service
 
     def _setup(
@@ -282,8 +294,12 @@ class TokenService:
 
     def verify(self, token: str | None) -> Principal:
         """The principal of a valid token, or a 401 :class:`ProblemError`."""
-        if not token:
-            raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+        if not token:  # RFC 6750 3.1: no error code when the request had no credentials
+            raise ProblemError(
+                401,
+                "a bearer token is required (Authorization: Bearer <token>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         known = self._remembered(token)
         if known is not None:
             return known

@@ -6,13 +6,14 @@ Run: ``python bench/api.py [--claims N] [--requests N] [--clients C] [--servers 
 For each database real ``uvicorn`` servers are started on 127.0.0.1 (``uvicorn --factory
 api.app:create_app``, ``--no-access-log``; the service's own request log is on): ``--servers``
 processes on as many ports, by default one on SQLite and two on PostgreSQL, the load
-generator's connections spread over them. (Plain processes rather than ``uvicorn --workers
-2``: on this machine uvicorn's multi-worker mode adds about 40 ms to every keep-alive request,
-even ``/healthz``, which would hide what is measured here.) ``--claims`` claims are taken in
-(not timed), a few evaluations warm the servers up, then:
+generator's connections spread evenly over them, as a load balancer would (with ``uvicorn
+--workers 2`` on one port the kernel hands out connections unevenly). ``--claims`` claims are
+taken in (not timed), a few evaluations warm the servers up, then:
 
-- **peak**: ``--requests`` evaluations over ``--clients`` concurrent keep-alive connections,
-  each sending its next request as soon as the previous one is answered (closed loop). Each
+- **peak**: ``--requests`` evaluations over ``--clients`` (default 32) concurrent keep-alive
+  connections, each sending its next request as soon as the previous one is answered (closed
+  loop): enough decisions in flight that each server process's group commit
+  (``audit/batching.py``) shares one transaction and flush among several of them. Each
   call routes the claim, evaluates it (native backend where durable-rules is missing, else
   durable), appends the full decision (~12 KB with its trace and ruleset snapshot reference)
   to the audit trail and commits before answering. decisions/s = requests / wall time.
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claims", type=int, default=50, help="claims taken in (not timed)")
     parser.add_argument("--requests", type=int, default=2000, help="timed evaluations per phase")
     parser.add_argument(
-        "--clients", type=int, default=8, help="concurrent keep-alive connections in total"
+        "--clients", type=int, default=32, help="concurrent keep-alive connections in total"
     )
     parser.add_argument(
         "--servers", type=int, default=None, help="server processes (default: SQLite 1, PG 2)"

@@ -54,17 +54,19 @@ class SchemaMismatch(ValueError):
         )
 
 
-def _config(connection: Connection) -> Config:
+def _config(connection: Connection, app_role: str = "claims_app") -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["app_role"] = app_role
     return config
 
 
-def upgrade(engine: Engine, *, revision: str = "head") -> None:
-    """Migrate the service's tables to ``revision`` (idempotent)."""
+def upgrade(engine: Engine, *, revision: str = "head", app_role: str = "claims_app") -> None:
+    """Migrate the service's tables to ``revision`` (idempotent); on PostgreSQL ``app_role``
+    (the audit history's application role) may read and write them."""
     with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+        command.upgrade(_config(connection, app_role), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -76,7 +76,7 @@ def test_fresh_upgrade_is_idempotent_and_matches_the_models(engine: Engine) -> N
     audit_db.upgrade(engine)
     migrations.upgrade(engine)
     migrations.upgrade(engine)  # nothing left to do: no error, nothing changes
-    assert migrations.current_revision(engine) == "0002"
+    assert migrations.current_revision(engine) == "0003"
     assert audit_db.current_revision(engine) == "0002"  # the two histories are separate
     assert API_TABLES | {"api_alembic_version", "alembic_version"} <= _tables(engine)
     assert _differences(engine) == []
@@ -86,7 +86,7 @@ def test_the_histories_do_not_depend_on_each_other(engine: Engine) -> None:
     migrations.upgrade(engine)  # without the audit tables
     assert "audit_event" not in _tables(engine)
     audit_db.upgrade(engine)
-    assert migrations.current_revision(engine) == "0002"
+    assert migrations.current_revision(engine) == "0003"
     assert audit_db.current_revision(engine) == "0002"
 
 
@@ -97,7 +97,7 @@ def test_a_claim_record_made_by_create_all_is_adopted(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(claim_table().insert().values(**ROW))
     migrations.upgrade(engine)
-    assert migrations.current_revision(engine) == "0002"
+    assert migrations.current_revision(engine) == "0003"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT claim_id FROM claim_record")).scalars().all() == [
             "CLM-OLD-1"
@@ -161,7 +161,7 @@ def test_claims_db_upgrade_runs_both_histories(
             assert result.stdout == "ok: database at revision head\n"
     finally:
         get_settings.cache_clear()
-    assert migrations.current_revision(engine) == "0002"
+    assert migrations.current_revision(engine) == "0003"
     assert audit_db.current_revision(engine) == "0002"
 
 
@@ -182,3 +182,41 @@ def test_claims_db_upgrade_reports_a_refused_table_without_a_traceback(
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
     assert "error: table claim_record exists with another shape" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("audit_first", [True, False])
+def test_the_application_role_may_keep_claims_and_the_sla_index(
+    pg_url: str,  # noqa: F811  (fixture)
+    audit_first: bool,
+) -> None:
+    """The role the service runs as reads and writes its own tables, whichever history ran
+    first, while the audit tables stay append-only for it."""
+    engine = create_engine(pg_url)
+    try:
+        _check_role_grants(engine, audit_first=audit_first)
+    finally:
+        engine.dispose()
+
+
+def _check_role_grants(engine: Engine, *, audit_first: bool) -> None:
+    if audit_first:
+        audit_db.upgrade(engine)
+    migrations.upgrade(engine)
+    audit_db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE claims_app"))
+        conn.execute(
+            text(
+                "INSERT INTO claim_record (claim_id, member_id, body, created_at, updated_at) "
+                "VALUES ('C-1', 'M-1', '{}', 'now', 'now')"
+            )
+        )
+        conn.execute(text("UPDATE claim_record SET body = '{\"a\": 1}' WHERE claim_id = 'C-1'"))
+        assert conn.execute(text("SELECT count(*) FROM sla_clock")).scalar_one() == 0
+        conn.execute(text("DELETE FROM sla_clock WHERE claim_id = 'C-1'"))
+        conn.execute(text("DELETE FROM sla_claim WHERE claim_id = 'C-1'"))
+        conn.execute(text("SELECT version_num FROM api_alembic_version")).all()
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied"), engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE claims_app"))
+        conn.execute(text("DELETE FROM audit_event"))

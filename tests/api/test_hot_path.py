@@ -1,0 +1,124 @@
+"""The evaluate hot path (:mod:`api.claim_records`, :mod:`api.routes.claims`, :mod:`api.app`):
+the parsed-claim cache never serves a stale timeline, the orjson answer carries the audited
+decision and keeps its OpenAPI description, and the lifespan freezes the collector.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.claim import load_claim
+from engine.evaluate import evaluate
+from tests.api.conftest import AS_OF, Service, _service, example_claim
+
+CLAIM_ID = "CLM-2026-000123"
+DECIDED = {"type": "claim_decided", "at": "2025-06-30T10:00:00+08:00", "detail": {}}
+
+
+def _evaluate(service: Service) -> Any:
+    response = service.client.post(
+        f"/claims/{CLAIM_ID}/evaluate", params={"as_of": AS_OF}, headers=service.auth("adjuster")
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _engine_decision(service: Service, claim: dict[str, Any]) -> dict[str, Any]:
+    """What the engine decides for ``claim``, without the service's storage or caches."""
+    program = service.state.rulesets.for_claim(load_claim(claim)).program
+    decision = evaluate(program, claim, as_of=dt.datetime.fromisoformat(AS_OF))
+    plain: dict[str, Any] = json.loads(json.dumps(decision))
+    return plain
+
+
+def _stopped_by(decision: dict[str, Any], event_type: str) -> list[str]:
+    """The SLA clocks of ``decision`` that an event of ``event_type`` stopped."""
+    return [
+        clock["id"]
+        for clock in decision["sla"]
+        if any(e["type"] == event_type and e["effect"] == "stop" for e in clock["events"])
+    ]
+
+
+# --- the parse cache and timeline changes -----------------------------------------------------
+
+
+def test_evaluate_decides_on_the_timeline_after_an_event(any_service: Service) -> None:
+    service = any_service
+    claim = example_claim()
+    assert service.intake(claim).status_code == 201
+    before = _evaluate(service).json()["decision"]
+    assert _evaluate(service).json()["decision"] == before  # the cached parse, same answer
+    assert _stopped_by(before, "claim_decided") == []
+
+    added = service.client.post(
+        f"/claims/{CLAIM_ID}/events", json=DECIDED, headers=service.auth("adjuster")
+    )
+    assert added.status_code == 201, added.text
+
+    answer = _evaluate(service).json()
+    after = answer["decision"]
+    claim["events"].append(DECIDED)
+    assert after == _engine_decision(service, claim)
+    assert after != before
+    assert _stopped_by(after, "claim_decided")  # the new event stopped a clock
+    audited = service.client.get(
+        f"/audit/events/{answer['event_id']}", headers=service.auth("auditor")
+    ).json()
+    assert audited["payload"]["claim"]["events"][-1]["type"] == "claim_decided"
+
+
+def test_claims_with_the_same_timeline_do_not_share_an_identity(service: Service) -> None:
+    """The cache is keyed on the whole stored text: another claim id is another claim."""
+    for claim_id in (CLAIM_ID, "CLM-2026-000124"):
+        assert service.intake(example_claim(claim_id=claim_id)).status_code == 201
+    for claim_id in (CLAIM_ID, "CLM-2026-000124", CLAIM_ID):
+        response = service.client.post(
+            f"/claims/{claim_id}/evaluate",
+            params={"as_of": AS_OF},
+            headers=service.auth("adjuster"),
+        )
+        assert response.json()["decision"]["claim_id"] == claim_id
+
+
+# --- the orjson answer ------------------------------------------------------------------------
+
+
+def test_evaluate_answer_is_the_audited_decision(service: Service) -> None:
+    service.intake(example_claim())
+    response = _evaluate(service)
+    assert response.headers["content-type"] == "application/json"
+    answer = json.loads(response.content)  # strict JSON: no NaN, no trailing data
+    event = service.client.get(
+        f"/audit/events/{answer['event_id']}", headers=service.auth("auditor")
+    ).json()
+    assert answer["decision"] == event["payload"]["decision"]
+    assert (answer["seq"], answer["recorded_at"]) == (event["seq"], event["recorded_at"])
+    assert answer["decision"] == _engine_decision(service, example_claim())
+
+
+def test_openapi_still_describes_the_evaluate_answer_as_an_object(service: Service) -> None:
+    document = service.client.get("/openapi.json").json()
+    ok = document["paths"]["/claims/{claim_id}/evaluate"]["post"]["responses"]["200"]
+    schema = ok["content"]["application/json"]["schema"]
+    assert schema["type"] == "object"
+    assert schema.get("additionalProperties", True) is True
+
+
+# --- the collector is frozen while the app runs -----------------------------------------------
+
+
+def test_lifespan_freezes_the_collector_and_unfreezes_it_at_shutdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    for service in _service(url, tmp_path, monkeypatch):
+        assert gc.get_freeze_count() > 0
+        assert service.client.get("/healthz").status_code == 200
+    assert gc.get_freeze_count() == 0
