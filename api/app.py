@@ -94,6 +94,7 @@ def create_app(
         metrics=Metrics(),
         rights=load_rights(settings.rights_dir or DEFAULT_RIGHTS_DIR),
         assist=settings.assist_config(),
+        backend=settings.backend(),
     )
 
     @asynccontextmanager

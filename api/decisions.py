@@ -64,7 +64,7 @@ def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Prin
     except RulesetUnavailable as exc:
         raise ProblemError(503, str(exc)) from None
     try:
-        decision = evaluate(loaded.program, claim, as_of=as_of)
+        decision = evaluate(loaded.program, claim, as_of=as_of, backend=state.backend)
     except EngineError as exc:
         raise ProblemError(
             422, f"the claim cannot be evaluated: {exc}", kind="cannot-evaluate"

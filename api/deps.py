@@ -44,6 +44,8 @@ class AppState:
     metrics: Metrics
     rights: RightsBase
     assist: AssistConfig
+    #: The rule backend decisions are made with (``CLAIMS_ENGINE_BACKEND``).
+    backend: str = "native"
 
 
 async def get_state(request: Request) -> AppState:

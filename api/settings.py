@@ -43,6 +43,11 @@ CLAIMS_ASSIST_TIMEOUT_S    ``20``                                  seconds per m
 CLAIMS_ASSIST_MAX_RETRIES  ``1``                                   transport retries per call
 CLAIMS_ASSIST_STRUCTURED_OUTPUT ``json_schema``                    or ``function_calling`` /
                                                                    ``json_mode`` (DeepSeek)
+CLAIMS_ENGINE_BACKEND      ``native``                              rule backend of the service:
+                                                                   ``native`` or ``durable``
+                                                                   (durable-rules); decisions
+                                                                   are the same but for the
+                                                                   ``engine`` block naming it
 CLAIMS_RIGHTS_DIR          ``rulesets/rights``                     member-rights knowledge base
 ========================== ======================================= ==========================
 """
@@ -60,6 +65,7 @@ from api.secret_files import create_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError
+from engine.backends import available_backends
 from llm_assist.config import AssistConfig, Provider, StructuredMethod
 
 __all__ = ["Settings", "SettingsError", "get_settings"]
@@ -89,6 +95,7 @@ class Settings(BaseSettings):
     assist_max_retries: int = Field(default=1, ge=0, le=10)
     assist_structured_output: StructuredMethod = "json_schema"
     rights_dir: Path | None = None
+    engine_backend: Literal["native", "durable"] = "native"
 
     def signer_key(self) -> str:
         """The audit signer key: set, read from the key file, or generated (development)."""
@@ -114,6 +121,16 @@ class Settings(BaseSettings):
             signer_key=self.signer_key(),
             checkpoint_every=self.audit_checkpoint_every,
         )
+
+    def backend(self) -> str:
+        """The rule backend of the service, checked to be installed here."""
+        if self.engine_backend not in available_backends():
+            raise SettingsError(
+                f"CLAIMS_ENGINE_BACKEND={self.engine_backend} is not available here "
+                f"(available: {', '.join(available_backends())}; durable-rules builds only on "
+                "Python <= 3.12)"
+            )
+        return self.engine_backend
 
     def assist_config(self) -> AssistConfig:
         """The :class:`~llm_assist.config.AssistConfig` of these settings."""

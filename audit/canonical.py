@@ -197,23 +197,35 @@ def _plain_key(key: object) -> bool:
 
 
 def _plain(value: object, depth: int) -> bool:
-    """True when ``value`` is in the fast path's case (see above); no exceptions raised."""
-    if type(value) is str or type(value) is bool or value is None:
-        return True
-    if type(value) is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if depth >= MAX_DEPTH:
-        return False
-    if type(value) is dict:
-        for key, item in value.items():
-            if not _plain_key(key):
+    """True when ``value`` is in the fast path's case (see above); no exceptions raised.
+
+    A loop over an explicit stack with the member checks inlined, not recursion: on a 13 KB
+    decision payload this check, not the encoding, is most of the cost of
+    :func:`canonical_json`.
+    """
+    stack: list[tuple[Any, int]] = [([value], depth - 1)]
+    while stack:
+        node, level = stack.pop()
+        if level >= MAX_DEPTH:
+            return False
+        if type(node) is dict:
+            if not all(map(_plain_key, node)):
                 return False
-            if type(item) is not str and not _plain(item, depth + 1):
+            members: Any = node.values()
+        else:
+            members = node
+        for item in members:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int:
+                if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    return False
+            elif kind is dict or kind is list:
+                stack.append((item, level + 1))
+            else:
                 return False
-        return True
-    if type(value) is list:
-        return all(type(item) is str or _plain(item, depth + 1) for item in value)
-    return False
+    return True
 
 
 def canonical_json(value: object) -> str:

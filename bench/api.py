@@ -21,6 +21,9 @@ taken in (not timed), a few evaluations warm the servers up, then:
   peak rate (open loop), over four times as many connections so that a slow answer does not
   hold back the schedule; latency is measured from the scheduled send time, so queueing
   behind a slow answer (or for a free connection) counts.
+- **peer**: ``GET /healthz`` (no database, no engine) over the same servers and connections,
+  closed loop: decisions/s is also reported as a ratio to it, which moves less with the machine
+  than either figure.
 
 The load generator (``bench/loadgen.py``: ``--loadgen-processes`` asyncio processes sending
 pre-encoded requests over raw keep-alive connections, about 0.05-0.2 ms of CPU a request)
@@ -200,6 +203,22 @@ def run_load(
     return result.wall, result.latencies, result.cpu
 
 
+def peer_rate(ports: list[int], requests: int, connections: int, processes: int) -> float:
+    """Requests/s of ``GET /healthz`` (no database, no engine) over the same servers and
+    connections: the floor of one request through uvicorn, FastAPI and the middleware."""
+    load = Load(
+        ports=tuple(ports),
+        paths=("/healthz",),
+        token=TokenService(SECRET).issue(role="adjuster", sub="b"),
+        requests=requests,
+        connections=connections,
+        processes=processes,
+        expect='"ok"',
+        method="GET",
+    )
+    return requests / run_loadgen(load).wall
+
+
 def take_in(servers: list[Server], claims: int) -> list[str]:
     """Take ``claims`` claims in over the servers (not timed); their ids."""
     token = TokenService(SECRET).issue(role="adjuster", sub="bench")
@@ -249,12 +268,14 @@ def bench_backend(
             half_wall, half, _ = run_load(
                 ports, claim_ids, requests, clients * 4, processes, rate / 2
             )
+            peer = peer_rate(ports, requests, clients, processes)
         return {
             "kind": kind,
             "version": version,
             "settings": settings,
             "workers": workers,
             "rate": rate,
+            "peer": peer,
             "server_cpu": server_cpu,
             "postgres_cpu": None if pg_spent is None else pg_spent / requests,
             "client_cpu": client_cpu / requests,
@@ -335,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
             f"| {milliseconds(r['server_cpu'])} | {milliseconds(r['postgres_cpu'])} "
             f"| {milliseconds(r['client_cpu'])} |"
         )
+    print()
+    print("Peer in the same run: GET /healthz over the same servers and connections.")
+    print()
+    print("| database | healthz/s | decisions/s ÷ healthz/s |")
+    print("|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['kind']} | {r['peer']:.0f} | {r['rate'] / r['peer']:.2f} |")
     return 0
 
 

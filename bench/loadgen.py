@@ -43,7 +43,8 @@ FAILURES_KEPT = 3
 
 @dataclass(frozen=True)
 class Load:
-    """What to send: ``requests`` POSTs, request *n* to ``paths[n % len(paths)]``."""
+    """What to send: ``requests`` bodiless ``method`` requests, request *n* to
+    ``paths[n % len(paths)]``."""
 
     ports: tuple[int, ...]
     paths: tuple[str, ...]
@@ -54,6 +55,7 @@ class Load:
     processes: int = 1
     host: str = "127.0.0.1"
     expect: str = '"event_id"'
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,10 @@ class LoadFailed(RuntimeError):
 # ---------------------------------------------------------------------------------------------
 
 
-def encode_request(host: str, port: int, path: str, token: str) -> bytes:
-    """The bytes of one bodiless ``POST`` (``path`` already URL-encoded)."""
+def encode_request(host: str, port: int, path: str, token: str, method: str = "POST") -> bytes:
+    """The bytes of one bodiless request (``path`` already URL-encoded)."""
     return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
         "Content-Length: 0\r\n\r\n"
     ).encode("ascii")
 
@@ -184,7 +186,9 @@ async def child(plan: dict[str, Any]) -> dict[str, Any]:
     fields = plan["load"]  # JSON turned the tuples into lists
     load = Load(**{**fields, "ports": tuple(fields["ports"]), "paths": tuple(fields["paths"])})
     encoded = {
-        port: [encode_request(load.host, port, path, load.token) for path in load.paths]
+        port: [
+            encode_request(load.host, port, path, load.token, load.method) for path in load.paths
+        ]
         for port in load.ports
     }
     first = plan["first_connection"]

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from api import settings as settings_module
+from api.settings import Settings, SettingsError
+from engine.backends import available_backends
 from engine.claim import load_claim
 from engine.evaluate import evaluate
 from tests.api.conftest import AS_OF, Service, _service, example_claim
@@ -32,7 +35,8 @@ def _evaluate(service: Service) -> Any:
 def _engine_decision(service: Service, claim: dict[str, Any]) -> dict[str, Any]:
     """What the engine decides for ``claim``, without the service's storage or caches."""
     program = service.state.rulesets.for_claim(load_claim(claim)).program
-    decision = evaluate(program, claim, as_of=dt.datetime.fromisoformat(AS_OF))
+    when = dt.datetime.fromisoformat(AS_OF)
+    decision = evaluate(program, claim, as_of=when, backend=service.state.backend)
     plain: dict[str, Any] = json.loads(json.dumps(decision))
     return plain
 
@@ -122,3 +126,34 @@ def test_lifespan_freezes_the_collector_and_unfreezes_it_at_shutdown(
         assert gc.get_freeze_count() > 0
         assert service.client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() == 0
+
+
+def _without_engine(decision: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in decision.items() if key != "engine"}
+
+
+@pytest.mark.skipif("durable" not in available_backends(), reason="durable-rules not installed")
+def test_the_configured_backend_decides_and_both_decide_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLAIMS_ENGINE_BACKEND picks the backend the service decides with (named in the
+    decision's engine block); the decision itself is the same on both."""
+    decisions = {}
+    for backend in ("native", "durable"):
+        url = f"sqlite:///{tmp_path / backend / 'claims.db'}"
+        for service in _service(url, tmp_path / backend, monkeypatch, engine_backend=backend):
+            assert service.intake(example_claim()).status_code == 201
+            decisions[backend] = _evaluate(service).json()["decision"]
+            assert decisions[backend]["engine"]["backend"] == backend
+    assert _without_engine(decisions["native"]) == _without_engine(decisions["durable"])
+
+
+def test_the_service_decides_natively_by_default(service: Service) -> None:
+    assert service.intake(example_claim()).status_code == 201
+    assert _evaluate(service).json()["decision"]["engine"]["backend"] == "native"
+
+
+def test_an_unavailable_backend_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings_module, "available_backends", lambda: ["native"])
+    with pytest.raises(SettingsError, match="CLAIMS_ENGINE_BACKEND=durable is not available"):
+        Settings(engine_backend="durable").backend()
