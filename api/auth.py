@@ -28,6 +28,7 @@ remembers the principals of recently verified tokens (by exact token text, until
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import threading
 import time
@@ -91,6 +92,15 @@ class AuthSettings(BaseSettings):
         """``CLAIMS_JWT_AUDIENCE=`` (set but empty) means no audience, not the audience ""."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    def _not_placeholder(self, secret: str, source: str) -> str:
+        if self.environment == "production" and _PLACEHOLDER.search(secret):
+            raise AuthSettingsError(
+                f"{source} is a placeholder: in production set a random secret of "
+                f"{MIN_SECRET}+ characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        return secret
+
     @property
     def algorithm(self) -> Literal["HS256", "RS256"]:
         """RS256 when a public key is configured, else HS256."""
@@ -129,18 +139,24 @@ class AuthSettings(BaseSettings):
         return _read_key(self.jwt_private_key_file, "CLAIMS_JWT_PRIVATE_KEY_FILE")
 
     def secret(self) -> str:
-        """The signing secret: set, read from the file, or generated (development only)."""
+        """The signing secret: set, read from the file, or generated (development only).
+        In production a placeholder (``.env.example``'s, or any secret saying "change me")
+        is refused."""
         if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
-            return _checked(self.jwt_secret.get_secret_value().strip(), "CLAIMS_JWT_SECRET")
+            secret = _checked(self.jwt_secret.get_secret_value().strip(), "CLAIMS_JWT_SECRET")
+            return self._not_placeholder(secret, "CLAIMS_JWT_SECRET")
         path = self.jwt_secret_file
         if path.exists():
-            return _read(path)
+            return self._not_placeholder(_read(path), f"the JWT secret file {path}")
         if self.environment == "production":
             raise AuthSettingsError(
                 "no JWT secret: set CLAIMS_JWT_SECRET or provide CLAIMS_JWT_SECRET_FILE "
                 f"({path}); secrets are only generated in development"
             )
         return _generate(path)
+
+
+_PLACEHOLDER = re.compile(r"change.?me|replace.?me|placeholder|your.?secret", re.IGNORECASE)
 
 
 def _checked(secret: str, source: str) -> str:

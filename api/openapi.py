@@ -34,6 +34,35 @@ _PROBLEM_REF = {"$ref": _REF + "Problem"}
 _STRING_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _NULLABLE_STRING: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
+#: What a ruleset reload found (:meth:`api.rulesets.ReloadReport.to_dict`).
+RELOAD_REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "ruleset",
+        "swapped",
+        "content_hash",
+        "previous_hash",
+        "diagnostics",
+        "tests",
+        "failures",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "ruleset": {"type": "string"},
+        "swapped": {"type": "boolean"},
+        "content_hash": _NULLABLE_STRING,
+        "previous_hash": _NULLABLE_STRING,
+        "diagnostics": _STRING_LIST,
+        "tests": {
+            "type": "object",
+            "required": ["passed", "failed"],
+            "additionalProperties": False,
+            "properties": {"passed": {"type": "integer"}, "failed": {"type": "integer"}},
+        },
+        "failures": _STRING_LIST,
+    },
+}
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details, as every error of the service is answered.",
@@ -65,18 +94,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
         # A refused ruleset reload (422) carries its report.
-        "ruleset": {"type": "string"},
-        "swapped": {"type": "boolean"},
-        "content_hash": _NULLABLE_STRING,
-        "previous_hash": _NULLABLE_STRING,
-        "diagnostics": _STRING_LIST,
-        "tests": {
-            "type": "object",
-            "required": ["passed", "failed"],
-            "additionalProperties": False,
-            "properties": {"passed": {"type": "integer"}, "failed": {"type": "integer"}},
-        },
-        "failures": _STRING_LIST,
+        **RELOAD_REPORT_SCHEMA["properties"],
+        # A refused reload of every ruleset (POST /rulesets/reload) carries one report each.
+        "rulesets": {"type": "array", "items": RELOAD_REPORT_SCHEMA},
     },
 }
 

@@ -8,13 +8,16 @@ claim is :func:`api.routing.ruleset_for_claim`.
 :meth:`RulesetCatalog.reload` follows the invariant "a broken ruleset never replaces a
 working one": the folder is linted, compiled from a fresh snapshot and its own YAML tests run
 (native backend) first; only when all of that passes is the cached program swapped, and the
-decisions made meanwhile keep the snapshot they were made with.
+decisions made meanwhile keep the snapshot they were made with. :meth:`RulesetCatalog.
+reload_all` does that for every installed ruleset at once and swaps all or none: rulesets
+route claims between them, so a half-applied release is not a state to run in.
+:meth:`RulesetCatalog.active` describes what is in use (``GET /rulesets``).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +103,35 @@ class RulesetCatalog:
 
     def reload(self, name: str) -> ReloadReport:
         """Lint, compile and test ``name`` again; swap it in only when all pass."""
-        return _reload(self, name)
+        report, candidate = _prepare(self, name)
+        if candidate is not None:
+            with self._lock:
+                self._loaded[name] = candidate
+        return report
+
+    def reload_all(self) -> list[ReloadReport]:
+        """Lint, compile and test every installed ruleset; swap them all in only when every
+        one passes, else none (each report says why it was or was not swapped)."""
+        prepared = [_prepare(self, name) for name in self.names()]
+        if not all(candidate is not None for _, candidate in prepared):
+            return [_held_back(report) for report, _ in prepared]
+        with self._lock:
+            for _, candidate in prepared:
+                assert candidate is not None
+                self._loaded[candidate.folder] = candidate
+        return [report for report, _ in prepared]
+
+    def active(self) -> list[dict[str, Any]]:
+        """Every installed ruleset: its identity in use, or why it cannot be used."""
+        found: list[dict[str, Any]] = []
+        for name in self.names():
+            try:
+                identity = self.get(name).program.ir.identity
+            except RulesetUnavailable as exc:
+                found.append({"name": name, "status": "unavailable", "reason": str(exc)})
+                continue
+            found.append({"name": name, "status": "active", **identity.to_dict()})
+        return found
 
     def check(self) -> dict[str, str]:
         """Load every installed ruleset; ``{name: "ok" | reason}`` (for ``/readyz``)."""
@@ -139,8 +170,21 @@ class ReloadReport:
         }
 
 
-def _reload(catalog: RulesetCatalog, name: str) -> ReloadReport:
-    """Lint, compile and test the folder ``name``; swap it in only if all of that passes."""
+def _held_back(report: ReloadReport) -> ReloadReport:
+    """A report of :meth:`RulesetCatalog.reload_all` when some other ruleset failed."""
+    if not report.swapped:
+        return report
+    return replace(
+        report,
+        swapped=False,
+        content_hash=None,
+        failures=["passed, but not swapped in: another ruleset of this reload failed"],
+    )
+
+
+def _prepare(catalog: RulesetCatalog, name: str) -> tuple[ReloadReport, LoadedRuleset | None]:
+    """Lint, compile and test the folder ``name``: the report and, when all of that passed,
+    the ruleset to swap in (``swapped`` in the report says it will be)."""
     from engine.errors import RulesetError
     from engine.ruleset.lint import lint_ruleset
     from engine.ruleset_tests import RulesetTestError, run_ruleset_tests
@@ -154,8 +198,9 @@ def _reload(catalog: RulesetCatalog, name: str) -> ReloadReport:
 
     def refused(
         diagnostics: list[str], passed: int = 0, failed: int = 0, why: list[str] | None = None
-    ) -> ReloadReport:
-        return ReloadReport(name, False, None, previous, diagnostics, passed, failed, why or [])
+    ) -> tuple[ReloadReport, None]:
+        report = ReloadReport(name, False, None, previous, diagnostics, passed, failed, why or [])
+        return report, None
 
     errors = [
         str(d) for d in lint_ruleset(folder, display=f"rulesets/{name}") if d.severity == "error"
@@ -178,6 +223,5 @@ def _reload(catalog: RulesetCatalog, name: str) -> ReloadReport:
             *(f"{c.name}: {'; '.join(c.mismatches)}" for c in report.cases if not c.passed),
         ]
         return refused([], report.passed, report.failed, failures)
-    with catalog._lock:
-        catalog._loaded[name] = LoadedRuleset(name, snapshot, program)
-    return ReloadReport(name, True, snapshot.content_hash, previous, [], report.passed, 0, [])
+    passed = ReloadReport(name, True, snapshot.content_hash, previous, [], report.passed, 0, [])
+    return passed, LoadedRuleset(name, snapshot, program)

@@ -6,7 +6,10 @@ Run: ``python bench/audit.py [--events N] [--appends N] [--writers W] [--per-wri
 - **appends/s**: :func:`audit.store.append_event` end to end (canonical JSON, lock, head,
   insert, a signed checkpoint every 100 events, commit), with durable commits: SQLite in WAL
   with ``synchronous=FULL``, PostgreSQL with ``fsync`` and ``synchronous_commit`` on (both
-  printed). One writer, then W writer *processes* released together by a barrier.
+  printed). One writer; W writer *processes* released together by a barrier (they contend
+  for the append lock, each commit its own); W writer *threads* of one process, as in a
+  service worker under load, whose concurrent appends group commit (``audit/batching.py``)
+  writes in shared transactions.
 - **verify**: :func:`audit.verification.verify_store` over ``--events`` events (default
   100,000) with a checkpoint every 100: every payload hash, entry hash, link, Merkle root
   and Ed25519 signature. The log is loaded in bulk first (the same rows ``append_event``
@@ -39,6 +42,7 @@ import platform
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, replace
@@ -161,6 +165,35 @@ def _writer(url: str, signer: str, count: int, tag: int, barrier: Any, results: 
         )  # fmt: skip
     results.put(time.perf_counter())
     engine.dispose()
+
+
+def bench_threads(url: str, signer: str, writers: int, each: int) -> float:
+    """Appends/s of ``writers`` threads of one process: what a service worker does under load,
+    where group commit (audit/batching.py) shares one transaction and flush among them."""
+    engine = create_engine(url, pool_size=writers)
+    config = AuditConfig(url, ORIGIN, signer, EVERY)
+    append_event(engine, event_type="decision", claim_id="T", payload=payload(0), actor="b")
+    barrier = threading.Barrier(writers + 1)
+
+    def write(tag: int) -> None:
+        body = payload(tag)
+        barrier.wait()
+        for _ in range(each):
+            append_event(
+                engine, event_type="decision", claim_id=f"T{tag}", payload=body, actor="bench",
+                config=config,
+            )  # fmt: skip
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return writers * each / elapsed
 
 
 def bench_appends(url: str, signer: str, writers: int, each: int) -> float:
@@ -343,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((kind, "1 writer", f"{one:,.0f}"))
             many = bench_appends(target.url, signer, args.writers, args.per_writer)
             rows.append((kind, f"{args.writers} writer processes", f"{many:,.0f}"))
+            threads = bench_threads(target.url, signer, args.writers, args.per_writer)
+            rows.append((kind, f"{args.writers} writer threads, one process", f"{threads:,.0f}"))
         finally:
             target.close()
         fresh = Target(kind, args.pg_url)

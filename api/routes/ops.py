@@ -1,5 +1,7 @@
-"""Operations: liveness, readiness (database and rulesets), Prometheus metrics, and
-reloading a ruleset (lint, compile, test, then swap; rule authors and supervisors)."""
+"""Operations: liveness, readiness (database and rulesets), Prometheus metrics, the rulesets
+in use (staff), and reloading them (lint, compile, test, then swap; rule authors and
+supervisors): all at once with ``POST /rulesets/reload`` (all or none are swapped) or one
+with ``POST /rulesets/{name}/reload``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import text
 from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
-from api.openapi import problem_responses
+from api.openapi import RELOAD_REPORT_SCHEMA, problem_responses
 from api.rulesets import RulesetUnavailable
 from audit.db import read_only
 
@@ -82,11 +84,83 @@ def metrics(state: State) -> Response:
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
+_ACTIVE: dict[str, Any] = {
+    "type": "object",
+    "required": ["rulesets"],
+    "properties": {
+        "rulesets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "status"],
+                "properties": {
+                    "name": {"type": "string", "description": "the folder under rulesets/"},
+                    "status": {"type": "string", "enum": ["active", "unavailable"]},
+                    "id": {"type": "string"},
+                    "version": {"type": "string"},
+                    "content_hash": {"type": "string"},
+                    "revision": {"type": "string", "description": "git revision, if any"},
+                    "reason": {"type": "string", "description": "why it is unavailable"},
+                },
+            },
+        }
+    },
+}
+_RELOADED: dict[str, Any] = {
+    "type": "object",
+    "required": ["swapped", "rulesets"],
+    "properties": {
+        "swapped": {"type": "boolean"},
+        "rulesets": {"type": "array", "items": RELOAD_REPORT_SCHEMA},
+    },
+}
+Author = Annotated[Principal, Depends(allow("rule_author", "supervisor"))]
+Staff = Annotated[Principal, Depends(allow("adjuster", "supervisor", "auditor", "rule_author"))]
+
+
+@router.get(
+    "/rulesets",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"schema": _ACTIVE}}},
+        **problem_responses(401, 403),
+    },
+)
+def active_rulesets(state: State, who: Staff) -> dict[str, Any]:
+    """The rulesets in use: id, version, content hash and git revision of each installed one
+    (or why it cannot be used)."""
+    return {"rulesets": state.rulesets.active()}
+
+
+@router.post(
+    "/rulesets/reload",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"schema": _RELOADED}}},
+        **problem_responses(401, 403, 422),
+    },
+)
+def reload_rulesets(state: State, who: Author) -> dict[str, Any]:
+    """Load, lint, compile and test every installed ruleset, then swap them all in at once;
+    if any fails, none is swapped (422 with every report) and the running versions stay."""
+    reports = [report.to_dict() for report in state.rulesets.reload_all()]
+    if not reports or not all(report["swapped"] for report in reports):
+        raise ProblemError(
+            422,
+            "the rulesets were not reloaded: the working versions stay in use",
+            kind="ruleset-rejected",
+            swapped=False,
+            rulesets=reports,
+        )
+    state.claims.reindex_sla()  # the SLA index rows were computed with the old versions
+    return {"swapped": True, "rulesets": reports}
+
+
 @router.post("/rulesets/{name}/reload", responses=problem_responses(401, 403, 404, 422))
 def reload_ruleset(
     name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     state: State,
-    who: Annotated[Principal, Depends(allow("rule_author", "supervisor"))],
+    who: Author,
 ) -> dict[str, Any]:
     """Lint, compile and test the ruleset folder again and swap it in only if all pass; a
     refused reload (422) leaves the working ruleset in place."""

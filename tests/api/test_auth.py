@@ -770,3 +770,43 @@ def test_an_empty_audience_setting_means_no_audience(
     service = settings.token_service()
     token = jwt.encode(make_claims(), "s" * 40, algorithm="HS256")  # a token without `aud`
     assert service.verify(token).role == "adjuster"
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "change-me-to-a-random-secret-of-32-or-more-characters",  # .env.example's
+        "CHANGEME" + "k" * 40,
+        "please-replace_me-" + "q" * 30,
+        "your-secret-goes-here-" + "z" * 20,
+    ],
+)
+def test_production_refuses_a_placeholder_secret(tmp_path: Path, secret: str) -> None:
+    production = AuthSettings(
+        jwt_secret=secret, jwt_secret_file=tmp_path / "s", environment="production"
+    )
+    with pytest.raises(AuthSettingsError, match="is a placeholder"):
+        production.secret()
+    assert AuthSettings(jwt_secret=secret, jwt_secret_file=tmp_path / "s").secret() == secret
+
+
+def test_the_example_environment_holds_the_refused_placeholder(tmp_path: Path) -> None:
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    secret = next(
+        line.split("=", 1)[1]
+        for line in example.splitlines()
+        if line.startswith("CLAIMS_JWT_SECRET=")
+    )
+    production = AuthSettings(
+        jwt_secret=secret, jwt_secret_file=tmp_path / "s", environment="production"
+    )
+    with pytest.raises(AuthSettingsError, match="placeholder"):
+        production.secret()
+
+
+def test_production_refuses_a_placeholder_in_the_secret_file(tmp_path: Path) -> None:
+    path = tmp_path / "jwt-secret"
+    path.write_text("changeme-" + "r" * 40, encoding="utf-8")
+    production = AuthSettings(jwt_secret_file=path, environment="production")
+    with pytest.raises(AuthSettingsError, match="placeholder"):
+        production.secret()
