@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from engine.errors import ClaimValidationError, Problem
 from engine.money import Money, Rate
+from engine.strict_json import loads_strict
 
 __all__ = [
     "Claim", "Document", "Event", "Incident", "Item", "Member", "Policy", "PriorClaim",
@@ -391,37 +392,19 @@ def problems_from_validation_error(err: ValidationError) -> list[Problem]:
     return [Problem(_format_path(e["loc"]), _reason(e)) for e in err.errors()]
 
 
-class _JsonRejected(ValueError):
-    """Valid JSON syntax we still refuse (NaN, duplicate keys): ambiguous for an audit."""
-
-
-def _reject_constant(name: str) -> object:
-    raise _JsonRejected(f"{name} is not allowed")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Parsers disagree on which duplicate wins, so a replay could see another claim."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _JsonRejected(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
 def _parse_json(text: str | bytes) -> Any:
     """Parse JSON text, turning every failure into a ClaimValidationError at path ""."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return loads_strict(text)
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     except UnicodeDecodeError:
         reason = "not UTF-8 text"
     except RecursionError:
         reason = "nested too deeply"
-    except ValueError as exc:  # _JsonRejected, or an integer with too many digits
+    except ValueError as exc:  # StrictJsonError, or an integer with too many digits
         reason = str(exc)
     raise ClaimValidationError([Problem("", f"not valid JSON: {reason}")])
 

@@ -28,6 +28,7 @@ from langchain_ollama import ChatOllama
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr, ValidationError
 
+from engine.strict_json import StrictJsonError, loads_strict
 from llm_assist.config import AssistConfig, StructuredMethod
 from llm_assist.errors import NoteFormatError, ProviderError
 from llm_assist.note import ReviewNote
@@ -138,11 +139,13 @@ def parse_note(text: str) -> ReviewNote:
     if not body:
         raise NoteFormatError("empty reply, expected one JSON object")
     try:
-        value = json.loads(body, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        value = loads_strict(body)
     except json.JSONDecodeError as exc:
         reason = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise NoteFormatError(reason) from None
-    except ValueError as exc:
+    except StrictJsonError as exc:
+        raise NoteFormatError(_refusal(exc)) from None
+    except ValueError as exc:  # an integer with too many digits
         raise NoteFormatError(str(exc)) from None
     if not isinstance(value, dict):
         raise NoteFormatError(f"expected one JSON object, got {type(value).__name__}")
@@ -239,15 +242,8 @@ def _clip(text: str) -> str:
     return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"not JSON: {name} is not a JSON number")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A repeated key would let one copy hide behind the other; refuse it."""
-    value: dict[str, Any] = {}
-    for key, item in pairs:
-        if key in value:
-            raise ValueError(f"repeated key {key!r}")
-        value[key] = item
-    return value
+def _refusal(exc: StrictJsonError) -> str:
+    """This module's wording of a strict-JSON refusal (replies and logs already use it)."""
+    if exc.kind == "constant":
+        return f"not JSON: {exc.token} is not a JSON number"
+    return f"repeated key {exc.token!r}"
