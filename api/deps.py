@@ -48,10 +48,14 @@ class AppState:
     backend: str = "native"
 
 
-async def get_state(request: Request) -> AppState:
+def _state(request: Request) -> AppState:
     state = request.app.state.claims
     assert isinstance(state, AppState)
     return state
+
+
+async def get_state(request: Request) -> AppState:
+    return _state(request)
 
 
 State = Annotated[AppState, Depends(get_state)]
@@ -65,9 +69,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is not None and credentials.scheme.lower() != "bearer":
         raise ProblemError(401, "use the Bearer scheme", headers={"WWW-Authenticate": "Bearer"})
-    state = request.app.state.claims
-    assert isinstance(state, AppState)
-    return state.tokens.verify(credentials.credentials if credentials else None)
+    return _state(request).tokens.verify(credentials.credentials if credentials else None)
 
 
 async def get_principal(request: Request, credentials: Credentials) -> Principal:

@@ -46,7 +46,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session
 
 from audit.batching import GroupCommit, group_commit_of
 from audit.canonical import JsonValue, canonical_json, sha256_hex
-from audit.chain import GENESIS_HASH, StoredEvent, entry_hash, format_timestamp
+from audit.chain import GENESIS_HASH, StoredEvent, format_timestamp
 from audit.config import AuditConfig
 from audit.db import is_postgres
 from audit.errors import (
@@ -205,34 +205,23 @@ def _write_events(conn: Connection, batch: Sequence[_Pending]) -> list[StoredEve
     for pending in batch:
         recorded = now_text()
         seq = head_seq + len(written) + 1
-        occurred = pending.occurred_at or recorded
-        entry = entry_hash(
+        unhashed = StoredEvent(
             seq=seq,
             event_id=pending.event_id,
             event_type=pending.event_type,
             claim_id=pending.claim_id,
-            occurred_at=occurred,
-            recorded_at=recorded,
-            actor=pending.actor,
-            payload_hash=pending.payload_hash,
-            prev_hash=prev_hash,
-        )
-        event = StoredEvent(
-            seq=seq,
-            event_id=pending.event_id,
-            event_type=pending.event_type,
-            claim_id=pending.claim_id,
-            occurred_at=occurred,
+            occurred_at=pending.occurred_at or recorded,
             recorded_at=recorded,
             actor=pending.actor,
             payload=pending.payload,
             payload_hash=pending.payload_hash,
             prev_hash=prev_hash,
-            entry_hash=entry,
+            entry_hash="",
         )
+        event = replace(unhashed, entry_hash=unhashed.computed_entry_hash())
         written.append(event)
         rows.append({name: getattr(event, name) for name in _COLUMNS})
-        prev_hash = entry
+        prev_hash = event.entry_hash
         config = pending.config
         every = config.checkpoint_every if config is not None else 0
         if config is not None and every and event.seq % every == 0 and config.signer_key:
