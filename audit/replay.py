@@ -12,7 +12,8 @@ claim with the program compiled from that snapshot (:func:`audit.snapshot.snapsh
 
 :class:`Replayer` re-evaluates a decision event: it checks the event's own hashes, loads and
 checks the snapshot, compiles it (once per snapshot and revision), evaluates the recorded
-claim at the recorded ``as_of`` on the recorded backend, and compares the canonical JSON of
+claim at the recorded ``as_of`` on the recorded backend under the recorded engine semantics
+(:mod:`engine.semantics`, read from ``engine.version``), and compares the canonical JSON of
 the new decision with the recorded one **byte for byte**. Replaying on another backend
 (``backend=``) compares everything but the ``engine`` block, which names the backend.
 """
@@ -35,6 +36,7 @@ from engine.claim import Claim, claim_to_json_dict, load_claim
 from engine.errors import EngineError
 from engine.evaluate import evaluate
 from engine.program import Program
+from engine.semantics import semantics_of_engine_version
 
 __all__ = ["DECISION_EVENT", "ReplayResult", "Replayer", "decision_payload", "record_decision"]
 
@@ -127,6 +129,15 @@ def _check_integrity(event: StoredEvent) -> None:
         raise TamperError(event.seq, "entry_hash does not match the event's fields")
 
 
+def _engine_version(decision: Mapping[str, Any]) -> str:
+    """The recorded ``engine.version`` (its first part names the semantics decided under)."""
+    engine = decision.get("engine")
+    version = engine.get("version") if isinstance(engine, Mapping) else None
+    if not isinstance(version, str):
+        raise ValueError("the recorded decision has no engine.version")
+    return version
+
+
 class Replayer:
     """Replays decision events of one store, compiling each ruleset snapshot once."""
 
@@ -178,7 +189,10 @@ class Replayer:
         try:
             as_of = dt.datetime.fromisoformat(as_of_text)
             claim = load_claim(payload["claim"])  # type: ignore[arg-type]
-            replayed: dict[str, Any] = evaluate(program, claim, as_of=as_of, backend=chosen)
+            semantics = semantics_of_engine_version(_engine_version(recorded_decision))
+            replayed: dict[str, Any] = evaluate(
+                program, claim, as_of=as_of, backend=chosen, semantics=semantics
+            )
         except (EngineError, ValueError) as exc:
             raise ReplayError(event.event_id, f"cannot be evaluated again: {exc}") from None
         ignore_engine = chosen != recorded_backend

@@ -28,9 +28,8 @@ from engine.errors import EvaluationError
 from engine.program import Program, line_facts
 from engine.ruleset.compiler import compile_ruleset
 from engine.ruleset.ir import OUTCOME_RANK
+from engine.semantics import Semantics
 from engine.sla import claim_clocks, sweep
-
-ENGINE_VERSION = "0.1.0"
 
 
 def load_program(root: Path | str, *, revision: str = "", display: str | None = None) -> Program:
@@ -43,12 +42,18 @@ def evaluate(
     *,
     as_of: dt.datetime,
     backend: str | None = None,
+    semantics: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate one claim; returns the decision as a JSON-ready dict."""
+    """Evaluate one claim; returns the decision as a JSON-ready dict.
+
+    ``semantics`` is the engine semantics version to decide under (:mod:`engine.semantics`;
+    default: the current one); replay passes the version the decision was made with.
+    """
     if not isinstance(claim, Claim):
         claim = load_claim(claim)
     chosen = get_backend(backend)
-    facts = program.facts(claim, as_of)
+    meaning = Semantics.of(semantics)
+    facts = program.facts(claim, as_of, semantics=meaning)
     lines = line_facts(facts)
     try:
         matches = chosen.match(program, facts, lines)
@@ -80,6 +85,7 @@ def evaluate(
         applied,
         trace,
         adjudication.balances,
+        meaning,
     )
 
 
@@ -95,6 +101,7 @@ def _decision(
     applied: list[Any],
     trace: list[dict[str, Any]],
     balances: dict[str, Any],
+    semantics: Semantics,
 ) -> dict[str, Any]:
     reasons = [reason_entry(a, claim.currency, program.ir.labels) for a in applied]
     line_codes: dict[int, list[str]] = {}
@@ -139,7 +146,7 @@ def _decision(
         "as_of": as_of.isoformat(),
         "engine": {
             "backend": backend.name,
-            "version": f"{ENGINE_VERSION}+{backend.name}.{backend.version}",
+            "version": f"{semantics.version}+{backend.name}.{backend.version}",
         },
     }
 
@@ -154,12 +161,16 @@ def line_outcome(claim: str, worst_on_line: str) -> str:
 
 
 def clocks(
-    program: Program, claim: Claim | Mapping[str, Any] | str | bytes, *, as_of: dt.datetime
+    program: Program,
+    claim: Claim | Mapping[str, Any] | str | bytes,
+    *,
+    as_of: dt.datetime,
+    semantics: str | None = None,
 ) -> list[dict[str, Any]]:
     """Only the SLA clocks of a claim (no rule evaluation): ``claims sla``."""
     if not isinstance(claim, Claim):
         claim = load_claim(claim)
-    facts = program.facts(claim, as_of)
+    facts = program.facts(claim, as_of, semantics=Semantics.of(semantics))
     return claim_clocks(program.ir, program.sla, facts, as_of, program.tz, claim.currency)
 
 

@@ -21,6 +21,7 @@ from engine.expression.numbers import canonical_number
 from engine.masking import mask_fact
 from engine.ruleset.ir import Rule, RulesetIR
 from engine.ruleset.tables import table_function
+from engine.semantics import Semantics
 
 Facts = dict[str, Any]
 
@@ -60,8 +61,12 @@ class Program:
 
         self.sla = compile_sla_nodes(ir, compiler)
 
-    def facts(self, claim: Claim, as_of: dt.datetime) -> Facts:
-        """The fact dict a claim presents to the rules at ``as_of``."""
+    def facts(
+        self, claim: Claim, as_of: dt.datetime, *, semantics: Semantics | None = None
+    ) -> Facts:
+        """The fact dict a claim presents to the rules at ``as_of``, under ``semantics``
+        (:mod:`engine.semantics`; default: the current one)."""
+        semantics = semantics or Semantics()
         if as_of.tzinfo is None:
             raise EvaluationError("as_of must include a UTC offset", path="as_of")
         facts: Facts = claim.model_dump(mode="python")
