@@ -59,9 +59,10 @@ def test_cn_health_cases_pass_on_both_backends_with_full_rule_coverage() -> None
     assert report.failed == 0, failure_text(report)
     assert report.passed >= 30
     assert report.uncovered == [], failure_text(report)
-    assert len(report.covered) == report.total_rules == 18
+    lifecycle = [r for r in report.rule_ids if r.startswith("lifecycle:")]
+    assert len(report.covered) == report.total_rules == 18 + len(lifecycle) == 27
     assert report.always_applied == []  # every rule was also seen not applying
-    assert "rule coverage: 18/18 (100%)" in report.lines()
+    assert "rule coverage: 27/27 (100%)" in report.lines()
     assert "cn-health: " + f"{report.passed} passed, 0 failed" in report.lines()
 
 
@@ -70,7 +71,7 @@ def test_cli_rules_test_prints_the_report_and_exits_zero() -> None:
 
     assert result.exit_code == 0, result.output
     assert re.search(r"^cn-health: \d+ passed, 0 failed$", result.output, re.MULTILINE)
-    assert "rule coverage: 18/18 (100%)" in result.output
+    assert "rule coverage: 27/27 (100%)" in result.output
 
 
 # ---------------------------------------------------------------- the runner catches mistakes
@@ -239,9 +240,10 @@ def test_coverage_counts_rules_that_applied(tmp_path: Path) -> None:
 
     assert report.failed == 0, failure_text(report)
     assert report.covered == ["policy_in_force", "annual_limit"]
-    assert report.total_rules == 18
+    assert report.total_rules == 27  # 18 rules and steps, 9 lifecycle rules
     assert "waiting_period" in report.uncovered
-    assert "rule coverage: 2/18 (11%)" in report.lines()
+    assert "lifecycle:received_once" in report.uncovered
+    assert "rule coverage: 2/27 (7%)" in report.lines()
 
 
 def test_invalid_yaml_is_reported_not_raised(tmp_path: Path) -> None:
