@@ -85,12 +85,9 @@ def evolve(state: ClaimState, event: ClaimEvent) -> ClaimState:
     except _Skip as exc:
         update["anomalies"] = (*state.anomalies, f"{event.kind} at {event.at.isoformat()}: {exc}")
     changed = state.model_copy(update=update)
-    return changed.model_copy(
-        update={
-            "outstanding_documents": outstanding_documents(changed.claim, changed.vocabulary),
-            "status": status_of(changed),
-        }
-    )
+    documents = outstanding_documents(changed.claim, changed.vocabulary)
+    changed = changed.model_copy(update={"outstanding_documents": documents})
+    return changed.model_copy(update={"status": status_of(changed)})
 
 
 def outstanding_documents(claim: Claim | None, vocabulary: Vocabulary | None) -> tuple[str, ...]:

@@ -50,24 +50,26 @@ class _Lifecycle:
         self.clocks = clocks
 
     def compile(self, data: Any, where: Where) -> Lifecycle | None:
+        reported = len(self.ctx.bag.items)
         if not self.ctx.check_keys(data, LIFECYCLE, "lifecycle", where):
             return None
         received = self._type(data, "received") if "received" in data else None
-        before = self._types(data, "before_received")
+        earlier = self._types(data, "before_received")
         records = self._records(data)
         clock = self._clock(data)
         rules = self._rules(data.get("rules"))
         if received is None:
             return None
-        if received in before:
+        if received in earlier:
             self.ctx.bag.error(
                 "E-LIFECYCLE",
                 f"'{received}' is the received event; it cannot also come before itself",
                 **self.ctx.at(data, "before_received").kw(),
                 suggestion=f"remove '{received}' from before_received",
             )
-        lifecycle = Lifecycle(received, before, records, clock, tuple(rules), where)
-        self._cycles(lifecycle)
+        lifecycle = Lifecycle(received, earlier, records, clock, tuple(rules), where)
+        if len(self.ctx.bag.items) == reported:  # circles are judged on a lifecycle that compiles
+            self._cycles(lifecycle)
         return lifecycle
 
     # -- event types
