@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -126,7 +125,3 @@ def _sequence(value: object) -> Sequence[object]:
         raise TypeError(f"decision lines must be a list, not {type(value).__name__}")
     return value
 
-
-def total(amounts: Sequence[Decimal]) -> Decimal:
-    """Sum of money amounts with two places (``sum`` of nothing is ``0.00``, not ``0``)."""
-    return sum(amounts, Decimal("0.00"))

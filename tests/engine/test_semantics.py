@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.backends import available_backends
 from engine.claim import Claim, load_claim
@@ -218,3 +220,34 @@ def test_a_void_event_keeps_its_place_for_the_indices_of_the_later_ones() -> Non
 
     clock = next(c for c in decision["sla"] if c["id"] == "complaint_decision")
     assert clock["events"][0] == {**clock["events"][0], "index": 1, "effect": "start"}
+
+
+def _as_of_cut(data: dict[str, Any], as_of: dt.datetime) -> dict[str, Any]:
+    """The claim as it stood at ``as_of``: what arrived later removed."""
+    return {
+        **data,
+        "events": [e for e in data["events"] if dt.datetime.fromisoformat(e["at"]) <= as_of],
+        "documents": [
+            d for d in data["documents"] if dt.datetime.fromisoformat(d["received_at"]) <= as_of
+        ],
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(GOLDEN)),
+    offset=st.integers(-3 * 24 * 60, 40 * 24 * 60),
+)
+def test_a_decision_is_that_of_the_claim_as_it_stood_at_as_of(name: str, offset: int) -> None:
+    """0.2.0: evaluating at ``as_of`` is evaluating the claim with nothing that came later
+    (the frozen claims list their events in time order, so positions do not move)."""
+    data = json.loads((FROZEN / "claims" / name).read_text())
+    claim = load_claim(data)
+    instants = sorted([e.at for e in claim.events] + [d.received_at for d in claim.documents])
+    as_of = instants[0] + dt.timedelta(minutes=offset)
+    program = _frozen_program(claim)
+
+    whole = evaluate(program, data, as_of=as_of, backend="native")
+    cut = evaluate(program, _as_of_cut(data, as_of), as_of=as_of, backend="native")
+
+    assert _digest(whole) == _digest(cut)
