@@ -124,4 +124,3 @@ def _sequence(value: object) -> Sequence[object]:
     if not isinstance(value, list | tuple):
         raise TypeError(f"decision lines must be a list, not {type(value).__name__}")
     return value
-
