@@ -127,21 +127,52 @@ def test_evaluate_reads_the_claim_from_stdin() -> None:
     assert json.loads(result.stdout)["claim_id"] == "CLM-2026-000123"
 
 
-def test_text_format_is_readable() -> None:
+def text_rows(text: str, first: str) -> list[list[str]]:
+    """The rows of the table whose header's first cell is ``first`` (cells split on 2+
+    spaces), up to the first line that is not a row."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == [first])
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or not line.startswith("  ") or ":" in line.split()[0]:
+            break
+        rows.append(re.split(r" {2,}", line.strip()))
+    return rows
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_text_format_shows_outcome_line_amounts_reasons_and_clocks(language: str) -> None:
     claim = REPO / "examples" / "claims" / "02-partial-dental-excluded.json"
-    result = claims(*evaluate_args(claim, "--format", "text"))
+    decision = json.loads(claims(*evaluate_args(claim)).stdout)
+    result = claims(*evaluate_args(claim, "--format", "text", "--language", language))
 
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    text = result.stdout
+    lines = text.splitlines()
     assert lines[0] == "Claim CLM-2026-000202: PARTIAL (automated)"
     assert "payable 3200.00 CNY" in lines[1]
-    assert re.match(r"^  line 2: deny +submitted +860\.50 +payable +0\.00  COV-EXCLUDED$", lines[3])
-    assert re.match(r"^  line 1: approve ", lines[2])  # a fully paid line keeps its own outcome
-    assert any("[COV-EXCLUDED] excluded_service (line 2): Item 2 (dental care)" in x for x in lines)
-    assert any(x.strip().startswith("basis: ") for x in lines)
-    assert any("ask for a person" in x for x in lines)
-    assert lines[-1].startswith("  ruleset cn-health 1.0.0 sha256:")
-    assert "{" not in result.stdout
+    # every line of the decision, with all its amounts, as a row of the line table
+    rows = text_rows(text, "line")
+    assert rows == [
+        [
+            str(line["line_id"]), line["outcome"], line["submitted"], line["eligible"],
+            line["deductible"], line["copay"], line["payable"],
+            ", ".join(line["reason_codes"]) or "-",
+        ]
+        for line in decision["lines"]
+    ]  # fmt: skip
+    other = "en" if language == "zh" else "zh"
+    for reason in decision["reasons"]:
+        assert reason["explanation"][language] in text
+        assert reason["explanation"][other] not in text
+    assert "[COV-EXCLUDED] excluded_service (line 2): " in text
+    assert decision["notices"][0][language] in text
+    clocks = text_rows(text, "clock")
+    assert [(c[0], c[1], c[2]) for c in clocks] == [
+        (c["id"], c["status"], c["due_date"] or "-") for c in decision["sla"]
+    ]
+    assert lines[-1].startswith("ruleset cn-health 1.0.0 sha256:")
+    assert "{" not in text
 
 
 @pytest.mark.skipif("durable" not in available_backends(), reason="durable-rules not installed")

@@ -1,19 +1,14 @@
-"""Rule authors' workflow in git: ``claims rules schema | diff | impact``.
+"""``claims rules diff | impact``: the rule author's workflow in git.
 
-``register(rules_group)`` adds the three commands to the ``claims rules`` group (it does
-nothing the second time). Exit status as everywhere in the CLI: 0 with a result, 2 with a
-clear message on stderr for anything the user can fix (an unknown revision, a ruleset that does
-not compile at a revision, an invalid claim, a bad flag); ``schema --check`` exits 1 when the
-committed schema is stale.
-
-- ``schema [--output PATH] [--check]``: the JSON Schema of ruleset YAML
-  (``engine.ruleset.jsonschema``); ``--check`` compares it with ``PATH`` (default
-  ``schemas/ruleset.schema.json``, relative to the current folder).
 - ``diff REV_A [REV_B] [PATH]``: semantic diff of the rulesets under ``PATH`` (default
   ``rulesets``) between two revisions; ``WORKTREE`` (the default REV_B) is the working tree.
   With two arguments the second is REV_B if git knows it as a revision, else PATH.
 - ``impact --base REV``: the decisions of a claim corpus that change between the base
   revision's rulesets and the working tree's (``engine.impact``).
+
+Exit status as everywhere in the CLI (:mod:`api.cli.common`): 0 with a result, 2 with a clear
+message on stderr for anything the user can fix (an unknown revision, a ruleset that does not
+compile at a revision, an invalid claim, a bad flag).
 """
 
 from __future__ import annotations
@@ -23,14 +18,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
+from api.cli.common import backend_option, fail, parse_as_of
 from api.git_revisions import WORKTREE, GitError, Repo
 from api.routing import RULESETS, ruleset_for_claim
 from api.ruleset_revisions import RulesetLoadError, load_rulesets
-from engine.backends import available_backends
 from engine.claim import Claim, load_claim
 from engine.decision import canonical_json
 from engine.errors import ClaimValidationError, Diagnostic
@@ -38,75 +32,15 @@ from engine.impact import ImpactReport, evaluate_digest
 from engine.program import Program
 from engine.ruleset.diff import diff_rulesets
 from engine.ruleset.ir import RulesetIR
-from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
 from engine.ruleset.source import RULESET_FILE
 
-USER_ERROR = 2
-STALE = 1
+__all__ = ["diff_command", "impact_command"]
+
 DEFAULT_RULESETS = str(RULESETS)
 DEFAULT_CLAIMS = "examples/claims"
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-
-
-def fail(message: str, diagnostics: Iterable[Diagnostic] = ()) -> NoReturn:
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
-    click.echo(f"error: {message}", err=True)
-    sys.exit(USER_ERROR)
-
-
-def register(rules_group: click.Group) -> None:
-    """Add ``schema``, ``diff`` and ``impact`` to the ``claims rules`` group (idempotent)."""
-    for command in (schema_command, diff_command, impact_command):
-        assert command.name is not None
-        present = rules_group.commands.get(command.name)
-        if present is None:
-            rules_group.add_command(command)
-        elif present is not command:
-            raise RuntimeError(f"'rules {command.name}' is already a different command")
-
-
-# ---------------------------------------------------------------------------------------------
-# schema
-# ---------------------------------------------------------------------------------------------
-
-
-@click.command("schema")
-@click.option("--output", "output", default=None, help="write the schema to this file")
-@click.option(
-    "--check",
-    is_flag=True,
-    help=f"exit 1 if --output (default {SCHEMA_PATH}) is not the generated schema",
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="output format"
 )
-def schema_command(output: str | None, check: bool) -> None:
-    """Print (or write) the JSON Schema of ruleset YAML, generated from the key tables."""
-    text = render_schema()
-    if check:
-        _check_schema(Path(output or SCHEMA_PATH), text)
-    elif output:
-        path = Path(output)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror}")
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-def _check_schema(path: Path, text: str) -> None:
-    try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = None
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
-    if current != text:
-        state = "missing" if current is None else "stale"
-        click.echo(f"{path} is {state}: run `claims rules schema --output {path}`", err=True)
-        sys.exit(STALE)
-    click.echo(f"ok: {path} is up to date")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +132,7 @@ def _load_sides(
 )
 @click.option("--ruleset", "ruleset", default=None, help="one ruleset folder for every claim")
 @click.option("--as-of", "as_of", default=None, help="ISO date-time with offset (default: now)")
-@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
+@backend_option
 @FORMAT
 def impact_command(
     base: str,
@@ -217,11 +151,7 @@ def impact_command(
     (complaints: cn-complaints; US: us-erisa; others: cn-health). Reports outcome, payable
     amount, reason codes and SLA due dates that change, then a summary.
     """
-    from api.cli import parse_as_of  # api.cli registers this module: import it late
-
     when = parse_as_of(as_of)
-    if backend is not None and backend not in available_backends():
-        fail(f"--backend {backend} is not available here ({', '.join(available_backends())})")
     claims = _audit_claims() if from_audit else _read_claims(claims_dir)
     pick, path, names = _ruleset_choice(ruleset, [claim for _, claim in claims])
     try:
