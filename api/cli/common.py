@@ -75,15 +75,20 @@ def parse_as_of(value: str | None) -> dt.datetime:
         fail(f"--as-of: '{value}' is not an ISO 8601 date-time (e.g. 2025-07-01T09:00:00+08:00)")
 
 
-def load_ruleset(path: str) -> Program:
-    """The compiled ruleset of a folder; every diagnostic and exit 2 if it does not compile."""
+def load_ruleset(path: str, *, with_revision: bool = True) -> Program:
+    """The compiled ruleset of a folder; every diagnostic and exit 2 if it does not compile.
+
+    ``with_revision``: record the folder's git revision in the ruleset's identity (what
+    decisions show); commands that make no decision skip the git calls.
+    """
     from engine.evaluate import load_program
 
     root = Path(path)
     if not root.is_dir():
         fail(f"--ruleset: '{path}' is not a ruleset folder (it must contain {RULESET_FILE})")
+    revision = git_revision(root) if with_revision else ""
     try:
-        return load_program(root, revision=git_revision(root), display=path.rstrip("/"))
+        return load_program(root, revision=revision, display=path.rstrip("/"))
     except RulesetError as exc:
         fail(f"ruleset {path} has errors; nothing was evaluated", exc.diagnostics)
 

@@ -8,9 +8,10 @@ explanations) are shown in one language, ``zh`` or ``en``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.rule_explanation import ConditionResult, OperandResult, RuleExplanation
+if TYPE_CHECKING:
+    from engine.rule_explanation import ConditionResult, OperandResult, RuleExplanation
 
 __all__ = [
     "render_clocks",

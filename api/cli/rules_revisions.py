@@ -18,6 +18,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,11 +29,12 @@ from api.ruleset_revisions import RulesetLoadError, load_rulesets
 from engine.claim import Claim, load_claim
 from engine.decision import canonical_json
 from engine.errors import ClaimValidationError, Diagnostic
-from engine.impact import ImpactReport, evaluate_digest
 from engine.program import Program
-from engine.ruleset.diff import diff_rulesets
 from engine.ruleset.ir import RulesetIR
 from engine.ruleset.source import RULESET_FILE
+
+if TYPE_CHECKING:
+    from engine.impact import ImpactReport
 
 __all__ = ["diff_command", "impact_command"]
 
@@ -59,6 +61,8 @@ def diff_command(args: tuple[str, ...], fmt: str) -> None:
     and every rule, derived fact, table, benefit step, SLA node and label added, removed or
     changed (field by field). Not a text diff: comments and layout are ignored.
     """
+    from engine.ruleset.diff import diff_rulesets
+
     rev_a, rev_b, path = _diff_args(args)
     try:
         repo = Repo.containing(path)
@@ -151,6 +155,8 @@ def impact_command(
     (complaints: cn-complaints; US: us-erisa; others: cn-health). Reports outcome, payable
     amount, reason codes and SLA due dates that change, then a summary.
     """
+    from engine.impact import ImpactReport
+
     when = parse_as_of(as_of)
     claims = _audit_claims() if from_audit else _read_claims(claims_dir)
     pick, path, names = _ruleset_choice(ruleset, [claim for _, claim in claims])
@@ -177,6 +183,8 @@ def _evaluate_all(
     backend: str | None,
 ) -> None:
     """Evaluate each claim on both sides, with a progress bar on stderr."""
+    from engine.impact import evaluate_digest
+
     label = f"evaluating {len(claims)} claim(s) twice"
     with click.progressbar(claims, label=label, file=sys.stderr) as bar:
         for file, claim in bar:
