@@ -107,12 +107,13 @@ class EvaluationError(EngineError):
 
 
 class UnknownRuleError(EngineError):
-    def __init__(self, rule_id: str, ruleset: str, suggestion: str = "") -> None:
+    def __init__(self, rule_id: str, ruleset: str, known: tuple[str, ...], suggestion: str) -> None:
         self.rule_id = rule_id
         self.ruleset = ruleset
+        self.known = known
         self.suggestion = suggestion
-        hint = f" ({suggestion})" if suggestion else ""
-        super().__init__(f"ruleset {ruleset} has no rule '{rule_id}'{hint}")
+        hint = suggestion or f"its rules: {', '.join(known)}"
+        super().__init__(f"ruleset {ruleset} has no rule '{rule_id}' ({hint})")
 
 
 class BackendError(EngineError):

@@ -70,8 +70,9 @@ class RuleExplanation(BaseModel):
     outcome: str
     #: The author's ``when``, as written (whitespace collapsed).
     when: str
-    #: The condition the backends evaluate: ``when`` plus the effective-date window, if any.
-    condition: str
+    #: The effective-date window; its comparisons come first among the operands.
+    effective_from: dt.date | None
+    effective_to: dt.date | None
     results: tuple[ConditionResult, ...]
 
 
@@ -121,7 +122,8 @@ def explain_rule(
         scope=rule.scope,
         outcome=rule.outcome,
         when=" ".join(rule.when.source.split()),
-        condition=expression_text(node),
+        effective_from=rule.effective_from,
+        effective_to=rule.effective_to,
         results=tuple(results),
     )
 
@@ -131,7 +133,7 @@ def _rule(program: Program, rule_id: str) -> CompiledRule:
         if compiled.rule.id == rule_id:
             return compiled
     ids = [c.rule.id for c in program.rules]
-    raise UnknownRuleError(rule_id, program.ir.identity.id, suggest(rule_id, ids))
+    raise UnknownRuleError(rule_id, program.ir.identity.id, tuple(ids), suggest(rule_id, ids))
 
 
 def _operands(

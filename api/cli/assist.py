@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from api.cli.common import (
+    example,
     fail,
     git_revision,
     load_ruleset,
@@ -32,15 +33,27 @@ from llm_assist.config import PROVIDERS
 __all__ = ["assist_group"]
 
 
-@click.group("assist")
+@click.group(
+    "assist",
+    epilog=example("claims assist note examples/claim.json --ruleset rulesets/cn-health"),
+)
 def assist_group() -> None:
     """LLM-assisted drafts (review notes); the rules decide, the assistant only drafts."""
 
 
-@assist_group.command("note")
+@assist_group.command(
+    "note",
+    epilog=example(
+        "claims assist note examples/claim.json --ruleset rulesets/cn-health --format text",
+        "claims assist note examples/claim.json --ruleset rulesets/cn-health --provider ollama "
+        "--model qwen2.5:7b --base-url http://127.0.0.1:11434 --language en",
+    ),
+)
 @click.argument("claim_file", metavar="CLAIM.json")
 @click.option("--ruleset", "ruleset", required=True, help="ruleset folder, e.g. rulesets/cn-health")
-@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
+@click.option(
+    "--as-of", "as_of", default=None, help="evaluate as at this ISO date-time (default: now)"
+)
 @click.option(
     "--provider",
     type=click.Choice(PROVIDERS),
@@ -48,13 +61,33 @@ def assist_group() -> None:
     help="drafter (default: CLAIMS_ASSIST_PROVIDER, else template)",
 )
 @click.option("--model", default=None, help="model name (default: CLAIMS_ASSIST_MODEL)")
-@click.option("--base-url", "base_url", default=None, help="endpoint (CLAIMS_ASSIST_BASE_URL)")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 600), default=None)
-@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--rights", "rights_dir", default=None, help="rights knowledge base folder")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option(
+    "--base-url",
+    "base_url",
+    default=None,
+    help="endpoint (default: CLAIMS_ASSIST_BASE_URL, else the provider's own)",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0.1, 600),
+    default=None,
+    help="seconds per model call (default: CLAIMS_ASSIST_TIMEOUT_S, 20)",
+)
+@click.option(
+    "--language", type=click.Choice(["zh", "en"]), default="zh", help="language of the note"
+)
+@click.option(
+    "--rights",
+    "rights_dir",
+    default=None,
+    help="rights knowledge base folder (default: CLAIMS_RIGHTS_DIR, else rulesets/rights)",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", help="output format"
+)
 @click.option("--audit", is_flag=True, help="record the decision and the draft as audit events")
-@click.option("--actor", default="cli", show_default=True, help="who records them (--audit)")
+@click.option("--actor", default="cli", help="who records them (--audit)")
 def note_command(
     claim_file: str,
     ruleset: str,

@@ -29,6 +29,7 @@ import click
 from api.cli.common import (
     FINDINGS,
     backend_option,
+    example,
     fail,
     git_revision,
     parse_as_of,
@@ -131,25 +132,40 @@ PUBLIC_KEY = click.option(
     required=True,
     help="the log's verifier key (name+id+key), or a file holding it",
 )
-ORIGIN = click.option("--origin", default=None, help="require checkpoints of this log origin")
+ORIGIN = click.option(
+    "--origin", default=None, help="require checkpoints of this log origin (default: any)"
+)
 
 
-@click.group("audit", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "audit",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims audit verify", "claims audit replay EVENT_ID"),
+)
 def audit_group() -> None:
     """The immutable audit trail: verify, prove, replay and export audited decisions."""
 
 
-@click.group("db", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "db",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims db upgrade"),
+)
 def db_group() -> None:
     """Database administration."""
 
 
-@db_group.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@db_group.command(
+    "upgrade",
+    epilog=example(
+        "claims db upgrade",
+        "CLAIMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test claims db upgrade",
+    ),
+)
+@click.option("--revision", default="head", help="audit trail revision to migrate to")
 @click.option(
     "--app-role",
     default="claims_app",
-    show_default=True,
     help="PostgreSQL role granted only SELECT and INSERT on the audit tables",
 )
 @guarded
@@ -175,10 +191,21 @@ def db_upgrade_command(revision: str, app_role: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("verify")
+@audit_group.command(
+    "verify", epilog=example("claims audit verify", "claims audit verify --public-key audit.pub")
+)
 @click.option("--from", "from_seq", type=click.IntRange(min=1), default=1, help="first seq")
-@click.option("--public-key", "public_key", default=None, help="verifier key (default: ours)")
-@click.option("--progress/--no-progress", default=None, help="progress bar on stderr")
+@click.option(
+    "--public-key",
+    "public_key",
+    default=None,
+    help="verifier key, or a file holding it (default: the key of our signer key)",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"progress bar on stderr (default: from {PROGRESS_MIN:,} events)",
+)
 @guarded
 def verify_command(from_seq: int, public_key: str | None, progress: bool | None) -> None:
     """Check every link, payload hash, checkpoint root and signature."""
@@ -227,7 +254,7 @@ def verify_command(from_seq: int, public_key: str | None, progress: bool | None)
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("checkpoint")
+@audit_group.command("checkpoint", epilog=example("claims audit checkpoint"))
 @guarded
 def checkpoint_command() -> None:
     """Sign a checkpoint of the log at its current size now, and print it."""
@@ -238,7 +265,7 @@ def checkpoint_command() -> None:
     click.echo(checkpoint.note, nl=False)
 
 
-@audit_group.command("public-key")
+@audit_group.command("public-key", epilog=example("claims audit public-key > audit.pub"))
 @guarded
 def public_key_command() -> None:
     """Print the verifier (public) key of the log's signer key."""
@@ -247,10 +274,16 @@ def public_key_command() -> None:
     click.echo(get_settings().audit_config().verifier_key())
 
 
-@audit_group.command("prove")
+@audit_group.command("prove", epilog=example("claims audit prove EVENT_ID proof/"))
 @click.argument("event_id")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--checkpoint", "tree_size", type=int, default=None, help="checkpoint size")
+@click.option(
+    "--checkpoint",
+    "tree_size",
+    type=int,
+    default=None,
+    help="size of the checkpoint to prove against (default: the latest)",
+)
 @guarded
 def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
     """Write event.json, proof.json and checkpoint.txt of one event into FOLDER."""
@@ -272,9 +305,20 @@ def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
     )
 
 
-@audit_group.command("verify-proof")
+@audit_group.command(
+    "verify-proof",
+    epilog=example(
+        "claims audit verify-proof proof/event.json proof/proof.json proof/checkpoint.txt "
+        "--public-key audit.pub",
+        "claims audit verify-proof --bundle bundle.json --public-key audit.pub",
+    ),
+)
 @click.argument("files", nargs=-1, metavar="EVENT.json PROOF.json CHECKPOINT.txt")
-@click.option("--bundle", default=None, help="an export bundle instead of the three files")
+@click.option(
+    "--bundle",
+    default=None,
+    help="an export bundle instead of the three files (default: the three files)",
+)
 @PUBLIC_KEY
 @ORIGIN
 @guarded
@@ -336,7 +380,9 @@ def verify_proof_command(
 _KINDS = ("event file", "proof file", "checkpoint file")
 
 
-@audit_group.command("consistency")
+@audit_group.command(
+    "consistency", epilog=example("claims audit consistency 100 200 > consistency.json")
+)
 @click.argument("first_size", type=int)
 @click.argument("second_size", type=int)
 @guarded
@@ -353,7 +399,10 @@ def consistency_command(first_size: int, second_size: int) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-@audit_group.command("verify-consistency")
+@audit_group.command(
+    "verify-consistency",
+    epilog=example("claims audit verify-consistency consistency.json --public-key audit.pub"),
+)
 @click.argument("document_file", metavar="CONSISTENCY.json")
 @PUBLIC_KEY
 @ORIGIN
@@ -381,7 +430,10 @@ def verify_consistency_command(document_file: str, public_key: str, origin: str 
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("append-decision")
+@audit_group.command(
+    "append-decision",
+    epilog=example("claims audit append-decision examples/claim.json --ruleset rulesets/cn-health"),
+)
 @click.argument("claim_file", metavar="CLAIM.json")
 @click.option("--ruleset", "ruleset", required=True, help="ruleset folder")
 @click.option(
@@ -416,7 +468,7 @@ def append_decision_command(
     click.echo(event.event_id)
 
 
-@audit_group.command("replay")
+@audit_group.command("replay", epilog=example("claims audit replay EVENT_ID"))
 @click.argument("event_id")
 @click.option(
     "--backend",
@@ -448,9 +500,11 @@ def replay_command(event_id: str, backend: str | None) -> None:
     )
 
 
-@audit_group.command("export")
+@audit_group.command(
+    "export", epilog=example("claims audit export --claim CLM-2026-000123 -o bundle.json")
+)
 @click.option("--claim", "claim_id", required=True, help="claim id")
-@click.option("--output", "-o", default=None, help="write to this file instead of stdout")
+@click.option("--output", "-o", default=None, help="write to this file (default: stdout)")
 @guarded
 def export_command(claim_id: str, output: str | None) -> None:
     """One claim's events with inclusion proofs and the signed checkpoint, as JSON."""

@@ -86,8 +86,10 @@ def render_explanation(explanation: RuleExplanation, decision: Document) -> str:
         f" {explanation.title}",
         f"  when: {explanation.when}",
     ]
-    if explanation.condition != explanation.when:
-        out.append(f"  evaluated with its effective window: {explanation.condition}")
+    if explanation.effective_from or explanation.effective_to:
+        start = explanation.effective_from or "any date"
+        end = explanation.effective_to or "no end"
+        out.append(f"  effective from {start} to {end} (checked first, as operands [0]...)")
     if not explanation.results:
         out.append("  not evaluated: the claim has no lines")
     for result in explanation.results:
@@ -100,21 +102,26 @@ def _result(result: ConditionResult, applied: bool) -> list[str]:
     verdict = "HELD" if result.held else "FAILED"
     if result.held:
         verdict += ": the rule applies" if applied else ": not applied (hit policy first)"
-    out = [f"  {target}: condition {verdict} ({result.combined_by} of)"]
+    out = [f"  {target}: condition {verdict} ({_combination(result.combined_by)})"]
     for operand in result.operands:
         out += _operand(operand, depth=2)
     return out
 
 
+def _combination(op: str) -> str:
+    return "and: all must hold" if op == "and" else "or: one must hold"
+
+
 def _operand(operand: OperandResult, depth: int) -> list[str]:
     pad = "  " * depth
     out = [f"{pad}[{operand.key}] {_verdict(operand.results):<13} {operand.text}"]
-    for name, value in operand.facts.items():
-        out.append(f"{pad}      {name} = {_value(value)}")
-    if operand.operands:
-        out.append(f"{pad}      ({operand.combined_by} of)")
+    if operand.combined_by is not None:
+        out.append(f"{pad}  ({_combination(operand.combined_by)})")
         for inner in operand.operands:
             out += _operand(inner, depth + 1)
+        return out
+    for name, value in operand.facts.items():  # the facts a leaf read (its parts show theirs)
+        out.append(f"{pad}      {name} = {_value(value)}")
     return out
 
 

@@ -74,6 +74,7 @@ LANGUAGE = click.option(
     "--explain",
     "explain",
     multiple=True,
+    default=(),
     metavar="RULE_ID",
     help="also show which and/or operand of this rule's condition held or failed, with the "
     "facts it read (repeatable; with --format json the output is "

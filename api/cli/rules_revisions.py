@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from api.cli.common import backend_option, fail, parse_as_of
+from api.cli.common import backend_option, example, fail, parse_as_of
 from api.git_revisions import WORKTREE, GitError, Repo
 from api.routing import RULESETS, ruleset_for_claim
 from api.ruleset_revisions import RulesetLoadError, load_rulesets
@@ -50,7 +50,13 @@ FORMAT = click.option(
 # ---------------------------------------------------------------------------------------------
 
 
-@click.command("diff")
+@click.command(
+    "diff",
+    epilog=example(
+        "claims rules diff HEAD WORKTREE",
+        "claims rules diff main HEAD rulesets/cn-health --format json",
+    ),
+)
 @click.argument("args", nargs=-1, required=True, metavar="REV_A [REV_B] [PATH]")
 @FORMAT
 def diff_command(args: tuple[str, ...], fmt: str) -> None:
@@ -123,18 +129,28 @@ def _load_sides(
 # ---------------------------------------------------------------------------------------------
 
 
-@click.command("impact")
-@click.option("--base", "base", required=True, help="the revision to compare the worktree with")
-@click.option(
-    "--claims", "claims_dir", default=DEFAULT_CLAIMS, show_default=True, help="*.json claims"
+@click.command(
+    "impact",
+    epilog=example(
+        "claims rules impact --base HEAD",
+        "claims rules impact --base main --claims examples/claims "
+        "--as-of 2025-07-01T09:00:00+08:00 --format json",
+    ),
 )
+@click.option("--base", "base", required=True, help="the revision to compare the worktree with")
+@click.option("--claims", "claims_dir", default=DEFAULT_CLAIMS, help="folder of *.json claims")
 @click.option(
     "--audit",
     "from_audit",
     is_flag=True,
     help="use the claims of the audit trail's decisions (CLAIMS_DATABASE_URL) instead",
 )
-@click.option("--ruleset", "ruleset", default=None, help="one ruleset folder for every claim")
+@click.option(
+    "--ruleset",
+    "ruleset",
+    default=None,
+    help="one ruleset folder for every claim (default: routed per claim, see api/routing.py)",
+)
 @click.option("--as-of", "as_of", default=None, help="ISO date-time with offset (default: now)")
 @backend_option
 @FORMAT

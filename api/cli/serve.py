@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.cli.common import fail
+from api.cli.common import example, fail
 from api.roles import ROLES
 
 if TYPE_CHECKING:
@@ -65,15 +65,20 @@ def _tokens() -> TokenService:
         fail(str(exc))
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.command(
+    "serve",
+    epilog=example(
+        "claims serve --load-examples examples/claims", "claims serve --host 0.0.0.0 --port 8080"
+    ),
+)
+@click.option("--host", default="127.0.0.1", help="address to listen on")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, help="port to listen on")
 @click.option(
     "--load-examples",
     "examples",
     default=None,
     metavar="DIR",
-    help="store every DIR/*.json claim first (already stored ones are kept)",
+    help="store every DIR/*.json claim first (already stored ones are kept; default: none)",
 )
 def serve_command(host: str, port: int, examples: str | None) -> None:
     """Run the claims service (FastAPI on uvicorn)."""
@@ -122,10 +127,23 @@ def load_examples(state: Any, folder: Path) -> int:
     return stored
 
 
-@click.command("token")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--sub", default=None, help="subject: user name, or member id for --role member")
-@click.option("--ttl", type=click.IntRange(60, 7 * 24 * 3600), default=None, help="seconds")
+@click.command(
+    "token",
+    epilog=example("claims token --role adjuster", "claims token --role member --sub M-1001"),
+)
+@click.option("--role", type=click.Choice(ROLES), required=True, help="the token's role")
+@click.option(
+    "--sub",
+    default=None,
+    help="subject: user name, or member id for --role member (default: dev-ROLE; "
+    "required for member)",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(60, 7 * 24 * 3600),
+    default=None,
+    help="lifetime in seconds (default: CLAIMS_JWT_TTL_SECONDS, 3600)",
+)
 def token_command(role: str, sub: str | None, ttl: int | None) -> None:
     """Print a bearer token for a role (signed with the service's JWT secret)."""
     if sub is None:

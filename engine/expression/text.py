@@ -4,8 +4,9 @@ Explanations quote the operand they talk about. Nodes keep only where they start
 author's source, not where they end, and the effective-date window of a rule is folded into
 its condition as nodes with no source at all, so an operand's text is printed from the tree:
 parentheses only where precedence needs them, literals as the language writes them
-(``true``, ``null``, ``"text"``, ``date("2025-01-01")``). Parsing the text again gives the
-same tree (``tests/engine/test_expression_text.py``).
+(``true``, ``null``, ``"text"``, ``date("2025-01-01")``), and an ``and``/``or`` inside another
+always in parentheses. Parsing the text again gives the same tree
+(``tests/engine/test_expression_text.py``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def expression_text(node: Node) -> str:
 
 def _text(node: Node) -> str:
     if isinstance(node, BoolOp):
-        strength = _precedence(node)
-        return f" {node.op} ".join(_wrapped(o, strength + 1) for o in node.operands)
+        # an and/or inside an and/or always gets (): no reader should need the precedence table
+        return f" {node.op} ".join(_wrapped(o, _NOT) for o in node.operands)
     if isinstance(node, Not):
         return f"not {_wrapped(node.operand, _NOT)}"
     if isinstance(node, Compare):

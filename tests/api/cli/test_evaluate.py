@@ -312,3 +312,58 @@ def test_unknown_backend_is_refused_by_click() -> None:
 
     assert result.exit_code == 2
     assert "Invalid value for '--backend'" in result.stderr
+
+
+# ---------------------------------------------------------------- --explain RULE_ID
+
+
+def test_explain_shows_each_operand_with_the_facts_it_read() -> None:
+    decision = json.loads(claims(*evaluate_args()).stdout)
+    (trace,) = [t for t in decision["trace"] if t["rule_id"] == "waiting_period"]
+    result = claims(*evaluate_args(EXAMPLE, "--format", "text", "--explain", "waiting_period"))
+
+    assert result.exit_code == 0, result.output
+    section = result.stdout.split("\n\nRule waiting_period ", 1)[1].splitlines()
+    assert section[1].strip() == (
+        "when: not incident.is_accident and days_since_start < policy.waiting_period_days"
+    )
+    assert section[2].strip() == "claim: condition FAILED (and: all must hold)"
+    assert re.match(r"^\s+\[0\] true +not incident\.is_accident$", section[3])
+    assert section[4].strip() == "incident.is_accident = false"
+    assert re.match(r"^\s+\[1\] false +days_since_start < policy\.waiting_period_days$", section[5])
+    read = {line.strip() for line in section[6:8]}
+    assert read == {f"{k} = {v}" for k, v in trace["facts"].items() if k != "incident.is_accident"}
+
+
+def test_explain_a_line_rule_per_line_and_whether_it_applied() -> None:
+    claim = REPO / "examples" / "claims" / "02-partial-dental-excluded.json"
+    result = claims(*evaluate_args(claim, "--format", "text", "--explain", "excluded_service"))
+
+    assert result.exit_code == 0, result.output
+    assert "  line 1: condition FAILED (and: all must hold)" in result.stdout
+    assert "  line 2: condition HELD: the rule applies (and: all must hold)" in result.stdout
+
+
+def test_explain_as_json_keeps_the_decision_beside_the_explanations() -> None:
+    plain = json.loads(claims(*evaluate_args()).stdout)
+    result = claims(
+        *evaluate_args(EXAMPLE, "--explain", "waiting_period", "--explain", "late_notice")
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["decision"] == plain
+    assert [e["rule_id"] for e in document["explanations"]] == ["waiting_period", "late_notice"]
+    matched = {t["rule_id"]: t["matched"] for t in plain["trace"]}
+    for explanation in document["explanations"]:
+        (only,) = explanation["results"]
+        assert only["held"] is matched[explanation["rule_id"]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_unknown_rule_to_explain_is_a_user_error_with_a_suggestion(fmt: str) -> None:
+    result = claims(*evaluate_args(EXAMPLE, "--format", fmt, "--explain", "waiting_perod"))
+
+    assert_user_error(
+        result, "--explain", "no rule 'waiting_perod'", "did you mean waiting_period?"
+    )
