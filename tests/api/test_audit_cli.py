@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from api.audit_cli import audit_group, db_group
 from api.settings import get_settings
 from tests.audit.conftest import pg_url  # noqa: F401  (fixture)
+from tests.audit.test_schemas import errors as schema_errors
 from tests.engine.factories import CN_HEALTH, EXAMPLE
 
 AS_OF = "2025-07-01T09:00:00+08:00"
@@ -132,6 +133,7 @@ def test_export_a_claim_and_verify_the_bundle_with_only_the_public_key(workdir: 
     result = claims("audit", "export", "--claim", "CLM-2026-000123", "-o", "bundle.json")
     assert result.exit_code == 0 and "2 events" in result.stdout
     bundle = json.loads((workdir / "bundle.json").read_text(encoding="utf-8"))
+    assert schema_errors("export", bundle) == []  # real decision events included
     assert [e["event"]["event_id"] for e in bundle["events"]] == ids
     assert bundle["tree_size"] == 2  # a checkpoint was made on demand to cover them
     key = public_key()
@@ -260,6 +262,9 @@ def test_prove_writes_a_tlog_proof_that_verify_proof_reads(workdir: Path) -> Non
         "proof.json",
         "proof.tlog-proof",
     ]
+    for name in ("event", "proof"):
+        document = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert schema_errors(name, document) == []
     tlog = (out / "proof.tlog-proof").read_text(encoding="utf-8")
     assert tlog.startswith("c2sp.org/tlog-proof@v1\nindex 1\n")
     assert tlog.endswith("\n\n" + (out / "checkpoint.txt").read_text(encoding="utf-8"))
