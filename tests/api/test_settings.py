@@ -130,3 +130,11 @@ def test_the_service_does_not_start_with_a_key_named_for_another_origin(
     assert result.exit_code == 2
     assert "CLAIMS_AUDIT_ORIGIN is 'claims.example/renamed'" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_documented_defaults_are_the_settings_defaults() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "audit-format.md"
+    doc = " ".join(path.read_text(encoding="utf-8").split())
+    settings = Settings()
+    assert f"by default `{settings.audit_origin}`" in doc
+    assert f"by default **`{settings.audit_key_file}`**" in doc
