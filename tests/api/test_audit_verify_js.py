@@ -382,3 +382,50 @@ def test_the_worked_examples_numbers_are_recomputed_in_javascript() -> None:
     assert verdicts[-3]["result"]["root"] == value["root"]
     assert [r["seq"] for r in verdicts[-1]["result"]] == [1, 3]
     assert base64.b64decode(value["root_base64"]).hex() == value["root"]
+
+
+def test_real_decisions_exported_by_the_cli_verify_in_javascript(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from api.audit_cli import audit_group
+    from api.settings import get_settings
+    from tests.engine.factories import CN_HEALTH, EXAMPLE
+
+    node()  # skip before doing the work when there is no Node
+    for name in ("CLAIMS_DATABASE_URL", "CLAIMS_AUDIT_SIGNER_KEY", "CLAIMS_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+
+    def claims(*args: str) -> str:
+        result = CliRunner().invoke(audit_group, list(args))
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    try:
+        ids = [
+            claims(
+                "append-decision", str(EXAMPLE), "--ruleset", str(CN_HEALTH), "--backend", b
+            ).strip()
+            for b in ("native", "native")
+        ]
+        claims("export", "--claim", "CLM-2026-000123", "-o", "bundle.json")
+        claims("prove", ids[1], "out")
+        key = claims("public-key").strip()
+    finally:
+        get_settings.cache_clear()
+    out = tmp_path / "out"
+    files = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    bundle = (tmp_path / "bundle.json").read_text(encoding="utf-8")
+    cases = [
+        event_case(files, tlog=True, expect=True, key=key),
+        event_case(files, tlog=False, expect=True, key=key),
+        {"kind": "bundle", "bundle": bundle, "verifierKey": key, "origin": None},
+    ]
+    verdicts = run_js(cases)
+    assert all(v["ok"] for v in verdicts), verdicts
+    assert verdicts[0]["result"]["seq"] == 2 and verdicts[0]["result"]["eventId"] == ids[1]
+    assert [r["eventId"] for r in verdicts[2]["result"]] == ids
+    assert json.loads(files["event.json"])["payload"]["decision"]["outcome"]
