@@ -70,7 +70,7 @@ class ExportBundle:
     tree_size: int
     events: tuple[tuple[dict[str, JsonValue], InclusionProof], ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JsonValue]:
         """The bundle as a JSON object (module docstring)."""
         return {
             "checkpoint": self.checkpoint,
