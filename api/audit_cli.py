@@ -8,7 +8,8 @@ malformed proof file, bad settings, a database that is not migrated). Never a tr
 The database and the signer key come from the settings (:mod:`api.settings`). An embedded
 SQLite database is migrated on first use; PostgreSQL is migrated with ``claims db upgrade``.
 ``verify-proof`` and ``verify-consistency`` touch neither the database nor the settings:
-they need only the public key and the files they are given.
+they need only the public key and the files they are given, and accept only checkpoints of
+the log the key is named for unless ``--origin`` names another (docs/audit-format.md).
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ from audit.bundle import (
     verify_bundle,
     verify_consistency_document,
 )
-from audit.canonical import canonical_json, parse_json, sha256_hex
-from audit.chain import entry_hash_of, event_document
-from audit.checkpoint import parse_checkpoint
+from audit.canonical import sha256_hex
 from audit.checkpoints import consistency_proof_between, create_checkpoint, inclusion_proof_for
 from audit.config import AuditConfig
 from audit.db import create_engine, upgrade
@@ -45,16 +44,16 @@ from audit.errors import (
     CanonicalError,
     ChainError,
     CheckpointError,
+    CheckpointOriginError,
     ProofError,
     SnapshotError,
     TamperError,
 )
 from audit.export import export_claim
-from audit.merkle import InclusionProof
 from audit.replay import Replayer, record_decision
 from audit.snapshot import snapshot_ruleset
 from audit.verification import verify_store
-from audit.verifier import verify_event_proof
+from audit.verifier import ProofFiles
 
 __all__ = ["audit_group", "db_group"]
 
@@ -130,7 +129,11 @@ PUBLIC_KEY = click.option(
     required=True,
     help="the log's verifier key (name+id+key), or a file holding it",
 )
-ORIGIN = click.option("--origin", default=None, help="require checkpoints of this log origin")
+ORIGIN = click.option(
+    "--origin",
+    default=None,
+    help="accept checkpoints of this log origin (default: the public key's name)",
+)
 
 
 @click.group("audit", context_settings={"help_option_names": ["-h", "--help"]})
@@ -242,35 +245,45 @@ def public_key_command() -> None:
 @click.option("--checkpoint", "tree_size", type=int, default=None, help="checkpoint size")
 @_guarded
 def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
-    """Write event.json, proof.json and checkpoint.txt of one event into FOLDER."""
+    """Write event.json, proof.json, checkpoint.txt and proof.tlog-proof of one event into
+    FOLDER."""
     with _store(signer=False) as (_, _config, engine):
         (proven,) = inclusion_proof_for(engine, event_ids=[event_id], tree_size=tree_size)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "event.json").write_text(canonical_json(event_document(proven.event)), encoding="utf-8")
-    (out / "proof.json").write_text(proven.proof.to_json(), encoding="utf-8")
-    (out / "checkpoint.txt").write_text(proven.checkpoint.note, encoding="utf-8")
+    for name, text in proven.files().items():
+        (out / name).write_text(text, encoding="utf-8")
     click.echo(
         f"ok: event {event_id} (seq {proven.event.seq}) in checkpoint {proven.checkpoint.tree_size}"
-        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.json "
-        f"{out}/checkpoint.txt --public-key KEY"
+        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.tlog-proof "
+        "--public-key KEY"
     )
 
 
+def _not_verified(exc: AuditError) -> NoReturn:
+    hint = ""
+    if isinstance(exc, CheckpointOriginError):
+        hint = f" (to accept checkpoints of {exc.origin!r}, pass --origin {exc.origin})"
+    _fail(f"does NOT verify: {exc}{hint}", TAMPERED)
+
+
 @audit_group.command("verify-proof")
-@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.json CHECKPOINT.txt")
-@click.option("--bundle", default=None, help="an export bundle instead of the three files")
+@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.tlog-proof|PROOF.json CHECKPOINT.txt")
+@click.option("--bundle", default=None, help="an export bundle instead of the files")
 @PUBLIC_KEY
 @ORIGIN
 @_guarded
 def verify_proof_command(
     files: tuple[str, ...], bundle: str | None, public_key: str, origin: str | None
 ) -> None:
-    """Verify an event's inclusion in a signed checkpoint, with no database."""
+    """Verify an event's inclusion in a signed checkpoint, with no database.
+
+    Checkpoints must be for the log named by the public key unless --origin names another.
+    """
     key = _public_key(public_key)
     if bundle is not None:
         if files:
-            _fail("give either --bundle or EVENT.json PROOF.json CHECKPOINT.txt, not both")
+            _fail("give either --bundle or the proof files, not both")
         text = _read(bundle, "bundle")
         try:
             parse_bundle(text)
@@ -279,34 +292,23 @@ def verify_proof_command(
         try:
             ids = verify_bundle(text, key, origin=origin)
         except (ProofError, CheckpointError) as exc:
-            _fail(f"does NOT verify: {exc}", TAMPERED)
+            _not_verified(exc)
         click.echo(f"ok: {len(ids)} events of the bundle are in its signed checkpoint")
         return
-    if len(files) != 3:
-        _fail("expected EVENT.json PROOF.json CHECKPOINT.txt (or --bundle FILE)")
-    event_text, proof_text, note = (_read(f, w) for f, w in zip(files, _KINDS, strict=True))
+    if len(files) not in (2, 3):
+        _fail("expected EVENT.json PROOF.tlog-proof, or EVENT.json PROOF.json CHECKPOINT.txt")
+    texts = [_read(f, w) for f, w in zip(files, _KINDS, strict=False)]
     try:
-        event = parse_json(event_text)
-        proof = InclusionProof.from_json(proof_text)
-        checkpoint = parse_checkpoint(note)
+        parsed = ProofFiles.parse(texts[0], texts[1], texts[2] if len(texts) == 3 else None)
     except (CanonicalError, ProofError, CheckpointError) as exc:
         _fail(f"malformed input: {exc}")
-    if not isinstance(event, dict):
-        _fail(f"{files[0]} is not an event object")
     try:
-        verify_event_proof(
-            canonical_json(event),
-            proof.to_dict(),
-            note,
-            key,
-            origin=origin,
-            entry_hash_of=entry_hash_of,
-        )
+        checkpoint = parsed.verify(key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        _fail(f"does NOT verify: {exc}", TAMPERED)
+        _not_verified(exc)
     click.echo(
-        f"ok: event {event.get('event_id')} (seq {event.get('seq')}) is in checkpoint "
-        f"{checkpoint.size} of {checkpoint.origin}"
+        f"ok: event {parsed.event.get('event_id')} (seq {parsed.event.get('seq')}) is in "
+        f"checkpoint {checkpoint.size} of {checkpoint.origin}"
     )
 
 
@@ -343,7 +345,7 @@ def verify_consistency_command(document_file: str, public_key: str, origin: str 
     try:
         first, second = verify_consistency_document(text, key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        _fail(f"does NOT verify: {exc}", TAMPERED)
+        _not_verified(exc)
     click.echo(f"ok: checkpoint {second} extends checkpoint {first}")
 
 
@@ -418,9 +420,9 @@ def export_command(claim_id: str, output: str | None) -> None:
     """One claim's events with inclusion proofs and the signed checkpoint, as JSON."""
     with _store() as (_, config, engine):
         bundle = export_claim(engine, claim_id=claim_id, config=config)
-    text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = bundle.text()
     if output is None:
         click.echo(text, nl=False)
         return
     Path(output).write_text(text, encoding="utf-8")
-    click.echo(f"ok: {len(bundle['events'])} events of claim {claim_id} written to {output}")
+    click.echo(f"ok: {len(bundle.events)} events of claim {claim_id} written to {output}")
