@@ -8,7 +8,8 @@ malformed proof file, bad settings, a database that is not migrated). Never a tr
 The database and the signer key come from the settings (:mod:`api.settings`). An embedded
 SQLite database is migrated on first use; PostgreSQL is migrated with ``claims db upgrade``.
 ``verify-proof`` and ``verify-consistency`` touch neither the database nor the settings:
-they need only the public key and the files they are given.
+they need only the public key and the files they are given, and accept only checkpoints of
+the log the key is named for unless ``--origin`` names another (docs/audit-format.md).
 
 SQLAlchemy, Alembic and the settings are imported inside the commands, so that loading this
 group costs the other ``claims`` commands nothing (:mod:`api.cli`).
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -36,7 +37,13 @@ from api.cli.common import (
     read_claim,
     run_evaluate,
 )
-from audit.errors import AuditError, ChainError, SnapshotError, TamperError
+from audit.errors import (
+    AuditError,
+    ChainError,
+    CheckpointOriginError,
+    SnapshotError,
+    TamperError,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -133,7 +140,9 @@ PUBLIC_KEY = click.option(
     help="the log's verifier key (name+id+key), or a file holding it",
 )
 ORIGIN = click.option(
-    "--origin", default=None, help="require checkpoints of this log origin (default: any)"
+    "--origin",
+    default=None,
+    help="accept checkpoints of this log origin (default: the public key's name)",
 )
 
 
@@ -286,38 +295,42 @@ def public_key_command() -> None:
 )
 @guarded
 def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
-    """Write event.json, proof.json and checkpoint.txt of one event into FOLDER."""
-    from audit.canonical import canonical_json
-    from audit.chain import event_document
+    """Write event.json, proof.json, checkpoint.txt and proof.tlog-proof of one event into
+    FOLDER."""
     from audit.checkpoints import inclusion_proof_for
 
     with audit_store(signer=False) as (_, _config, engine):
         (proven,) = inclusion_proof_for(engine, event_ids=[event_id], tree_size=tree_size)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "event.json").write_text(canonical_json(event_document(proven.event)), encoding="utf-8")
-    (out / "proof.json").write_text(proven.proof.to_json(), encoding="utf-8")
-    (out / "checkpoint.txt").write_text(proven.checkpoint.note, encoding="utf-8")
+    for name, text in proven.files().items():
+        (out / name).write_text(text, encoding="utf-8")
     click.echo(
         f"ok: event {event_id} (seq {proven.event.seq}) in checkpoint {proven.checkpoint.tree_size}"
-        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.json "
-        f"{out}/checkpoint.txt --public-key KEY"
+        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.tlog-proof "
+        "--public-key KEY"
     )
+
+
+def _not_verified(exc: AuditError) -> NoReturn:
+    hint = ""
+    if isinstance(exc, CheckpointOriginError):
+        hint = f" (to accept checkpoints of {exc.origin!r}, pass --origin {exc.origin})"
+    fail(f"does NOT verify: {exc}{hint}", code=TAMPERED)
 
 
 @audit_group.command(
     "verify-proof",
     epilog=example(
-        "claims audit verify-proof proof/event.json proof/proof.json proof/checkpoint.txt "
-        "--public-key audit.pub",
+        "claims audit verify-proof proof/event.json proof/proof.tlog-proof --public-key audit.pub",
         "claims audit verify-proof --bundle bundle.json --public-key audit.pub",
     ),
 )
-@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.json CHECKPOINT.txt")
+@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.tlog-proof|PROOF.json CHECKPOINT.txt")
 @click.option(
     "--bundle",
     default=None,
-    help="an export bundle instead of the three files (default: the three files)",
+    help="an export bundle instead of the files (default: the files)",
 )
 @PUBLIC_KEY
 @ORIGIN
@@ -325,19 +338,18 @@ def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
 def verify_proof_command(
     files: tuple[str, ...], bundle: str | None, public_key: str, origin: str | None
 ) -> None:
-    """Verify an event's inclusion in a signed checkpoint, with no database."""
+    """Verify an event's inclusion in a signed checkpoint, with no database.
+
+    Checkpoints must be for the log named by the public key unless --origin names another.
+    """
     from audit.bundle import parse_bundle, verify_bundle
-    from audit.canonical import canonical_json, parse_json
-    from audit.chain import entry_hash_of
-    from audit.checkpoint import parse_checkpoint
     from audit.errors import CanonicalError, CheckpointError, ProofError
-    from audit.merkle import InclusionProof
-    from audit.verifier import verify_event_proof
+    from audit.verifier import ProofFiles
 
     key = _public_key(public_key)
     if bundle is not None:
         if files:
-            fail("give either --bundle or EVENT.json PROOF.json CHECKPOINT.txt, not both")
+            fail("give either --bundle or the proof files, not both")
         text = _read(bundle, "bundle")
         try:
             parse_bundle(text)
@@ -346,34 +358,23 @@ def verify_proof_command(
         try:
             ids = verify_bundle(text, key, origin=origin)
         except (ProofError, CheckpointError) as exc:
-            fail(f"does NOT verify: {exc}", code=TAMPERED)
+            _not_verified(exc)
         click.echo(f"ok: {len(ids)} events of the bundle are in its signed checkpoint")
         return
-    if len(files) != 3:
-        fail("expected EVENT.json PROOF.json CHECKPOINT.txt (or --bundle FILE)")
-    event_text, proof_text, note = (_read(f, w) for f, w in zip(files, _KINDS, strict=True))
+    if len(files) not in (2, 3):
+        fail("expected EVENT.json PROOF.tlog-proof, or EVENT.json PROOF.json CHECKPOINT.txt")
+    texts = [_read(f, w) for f, w in zip(files, _KINDS, strict=False)]
     try:
-        event = parse_json(event_text)
-        proof = InclusionProof.from_json(proof_text)
-        checkpoint = parse_checkpoint(note)
+        parsed = ProofFiles.parse(texts[0], texts[1], texts[2] if len(texts) == 3 else None)
     except (CanonicalError, ProofError, CheckpointError) as exc:
         fail(f"malformed input: {exc}")
-    if not isinstance(event, dict):
-        fail(f"{files[0]} is not an event object")
     try:
-        verify_event_proof(
-            canonical_json(event),
-            proof.to_dict(),
-            note,
-            key,
-            origin=origin,
-            entry_hash_of=entry_hash_of,
-        )
+        checkpoint = parsed.verify(key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        fail(f"does NOT verify: {exc}", code=TAMPERED)
+        _not_verified(exc)
     click.echo(
-        f"ok: event {event.get('event_id')} (seq {event.get('seq')}) is in checkpoint "
-        f"{checkpoint.size} of {checkpoint.origin}"
+        f"ok: event {parsed.event.get('event_id')} (seq {parsed.event.get('seq')}) is in "
+        f"checkpoint {checkpoint.size} of {checkpoint.origin}"
     )
 
 
@@ -421,7 +422,7 @@ def verify_consistency_command(document_file: str, public_key: str, origin: str 
     try:
         first, second = verify_consistency_document(text, key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        fail(f"does NOT verify: {exc}", code=TAMPERED)
+        _not_verified(exc)
     click.echo(f"ok: checkpoint {second} extends checkpoint {first}")
 
 
@@ -512,9 +513,9 @@ def export_command(claim_id: str, output: str | None) -> None:
 
     with audit_store() as (_, config, engine):
         bundle = export_claim(engine, claim_id=claim_id, config=config)
-    text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = bundle.text()
     if output is None:
         click.echo(text, nl=False)
         return
     Path(output).write_text(text, encoding="utf-8")
-    click.echo(f"ok: {len(bundle['events'])} events of claim {claim_id} written to {output}")
+    click.echo(f"ok: {len(bundle.events)} events of claim {claim_id} written to {output}")
