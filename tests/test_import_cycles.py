@@ -1,4 +1,5 @@
-"""No import cycles between the modules of a package.
+"""No import cycles between the modules of a package, and no module importing another's
+private names (``from api.cli.audit import _store``): what modules share is public.
 
 A cycle makes a module's behaviour depend on which module of the cycle happened to be imported
 first (a half-initialised module, an ``ImportError`` on a name that is defined a few lines
@@ -167,6 +168,17 @@ def _walk(group: list[str], graph: Mapping[str, list[Edge]]) -> tuple[Edge, ...]
     raise AssertionError(f"no cycle through {group}")  # a component always has one
 
 
+def private_imports(root: Path, package: str) -> list[str]:
+    """``file:line: MODULE.NAME`` for every private first-party name (or module) imported."""
+    found = []
+    for path in sorted((root / package).rglob("*.py")):
+        for imp in iter_imports(path, root):
+            last = imp.module.rsplit(".", 1)[-1]
+            if imp.top in FORBIDDEN and last.startswith("_") and not last.startswith("__"):
+                found.append(f"{path.relative_to(root).as_posix()}:{imp.lineno}: {imp.module}")
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # the real check
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +195,29 @@ def test_no_import_cycle_inside_a_package(package: str) -> None:
     assert all(c.lazy_only for c in cycles), "a known cycle now closes at import time"
     gone = known - {c.modules for c in cycles}
     assert not gone, f"fixed: remove from KNOWN_LAZY_CYCLES: {sorted(map(sorted, gone))}"
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_module_imports_private_names_of_another(package: str) -> None:
+    assert private_imports(REPO_ROOT, package) == []
+
+
+def test_the_private_name_checker_sees_them(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "api/__init__.py": "",
+            "api/cli/__init__.py": "",
+            "api/cli/a.py": "from api.cli.b import _helper, public\n",
+            "api/cli/c.py": "def f():\n    from .b import _store, __all__\n",
+            "api/cli/d.py": "from json import _default_decoder\nfrom api.cli.b import ok\n",
+        },
+    )
+
+    assert private_imports(root, "api") == [
+        "api/cli/a.py:1: api.cli.b._helper",
+        "api/cli/c.py:2: api.cli.b._store",
+    ]
 
 
 def test_the_cli_package_has_no_cycle_even_through_lazy_imports() -> None:
