@@ -389,7 +389,7 @@ def test_real_decisions_exported_by_the_cli_verify_in_javascript(
 ) -> None:
     from click.testing import CliRunner
 
-    from api.audit_cli import audit_group
+    from api.cli.audit import audit_group
     from api.settings import get_settings
     from tests.engine.factories import CN_HEALTH, EXAMPLE
 

@@ -116,7 +116,7 @@ def test_the_service_does_not_start_with_a_key_named_for_another_origin(
 ) -> None:
     from click.testing import CliRunner
 
-    from api import serve_cli
+    from api.cli import serve as serve_cli
 
     Settings().audit_config()
     monkeypatch.setenv("CLAIMS_AUDIT_ORIGIN", "claims.example/renamed")

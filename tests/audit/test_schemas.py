@@ -1,7 +1,7 @@
 """The JSON Schemas of the audit files (schemas/audit-*.schema.json) against real outputs.
 
 event.json, proof.json and export bundles written by the store (and the CLI's, in
-tests/api/test_audit_cli.py) must validate; files that break the documented format must not.
+tests/api/cli/test_audit.py) must validate; files that break the documented format must not.
 The export schema carries its own copies of the event and proof schemas (one file an editor
 can use alone): they must stay equal to the standalone ones."""
 

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from api.audit_cli import audit_group, db_group
+from api.cli.audit import audit_group, db_group
 from api.settings import get_settings
 from tests.audit.conftest import pg_url  # noqa: F401  (fixture)
 from tests.audit.test_schemas import errors as schema_errors
