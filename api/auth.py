@@ -45,6 +45,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.errors import ProblemError
+from api.roles import ROLES, STAFF
 from api.secret_files import create_secret_file
 
 __all__ = [
@@ -56,10 +57,6 @@ __all__ = [
     "TokenService",
 ]
 
-Role = Literal["adjuster", "supervisor", "auditor", "rule_author", "member"]
-ROLES: tuple[str, ...] = ("adjuster", "supervisor", "auditor", "rule_author", "member")
-#: Roles of the insurer's own staff.
-STAFF: frozenset[str] = frozenset(ROLES) - {"member"}
 MIN_SECRET = 32
 MIN_RSA_BITS = 2048
 ISSUER = "claims-service"

@@ -1,4 +1,5 @@
-"""Files of a git revision: resolve a revision, write a folder as it was there to a temp dir.
+"""Files of a git revision: resolve a revision, write a folder as it was there to a temp dir;
+the revision a folder is at (``git_revision``, recorded in every decision's ``ruleset`` block).
 
 Only plain ``git`` subprocess calls (``rev-parse``, ``ls-tree``, ``cat-file``), never a shell:
 the engine stays pure and reads the materialised folder like any other. ``WORKTREE`` names the
@@ -89,3 +90,14 @@ class Repo:
         if not written:
             raise GitError(f"'{path or '.'}' does not exist at {commit[:12]}")
         return dest.joinpath(*PurePosixPath(path).parts)
+
+
+def git_revision(path: Path) -> str:
+    """The commit that last touched ``path`` (plus ``-dirty`` if it has local edits); ""
+    outside a repository or without git."""
+    try:
+        rev = _git(path, "log", "-1", "--format=%H", "--", ".").decode().strip()
+        dirty = _git(path, "status", "--porcelain", "--", ".").decode()
+    except GitError:
+        return ""
+    return f"{rev}-dirty" if rev and dirty.strip() else rev

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from api.cli import git_revision
+from api.git_revisions import git_revision
 from api.routing import ruleset_for_claim
 from audit.snapshot import RulesetSnapshot, snapshot_ruleset
 from engine.claim import Claim

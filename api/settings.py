@@ -17,7 +17,8 @@ CLAIMS_DB_POOL_SIZE        ``20``                                  database conn
                                                                    2 x this under
                                                                    ``max_connections``
 CLAIMS_AUDIT_ORIGIN        ``claims.example/audit``                the log's name on signed
-                                                                   checkpoints (and the key's)
+                                                                   checkpoints; the signer
+                                                                   key must bear this name
 CLAIMS_AUDIT_SIGNER_KEY    unset                                   Ed25519 signer key text
                                                                    (``PRIVATE+KEY+...``)
 CLAIMS_AUDIT_KEY_FILE      ``var/audit-signer.key``                used when no key is set;
@@ -64,7 +65,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.secret_files import create_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
-from audit.errors import CheckpointError
+from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
 from engine.backends import available_backends
 from llm_assist.config import AssistConfig, Provider, StructuredMethod
 
@@ -114,12 +115,41 @@ class Settings(BaseSettings):
         return _generate_key_file(path, self.audit_origin)
 
     def audit_config(self) -> AuditConfig:
-        """The :class:`~audit.config.AuditConfig` of these settings (resolving the key)."""
-        return AuditConfig(
-            database_url=self.database_url,
-            origin=self.audit_origin,
-            signer_key=self.signer_key(),
-            checkpoint_every=self.audit_checkpoint_every,
+        """The :class:`~audit.config.AuditConfig` of these settings (resolving the key).
+
+        A signer key named for another origin is refused (the service does not start):
+        checkpoints of ``CLAIMS_AUDIT_ORIGIN`` would otherwise be signed by a key named for
+        the old one, and every verifier pinned to the key's name would reject them.
+        """
+        try:
+            return AuditConfig(
+                database_url=self.database_url,
+                origin=self.audit_origin,
+                signer_key=self.signer_key(),
+                checkpoint_every=self.audit_checkpoint_every,
+            )
+        except SignerKeyNameError as exc:
+            raise SettingsError(self._key_name_problem(exc)) from None
+        except ConfigError as exc:
+            raise SettingsError(f"the audit settings are unusable: {exc.reason}") from None
+
+    def _key_name_problem(self, exc: SignerKeyNameError) -> str:
+        from_env = self.audit_signer_key is not None and self.audit_signer_key.get_secret_value()
+        source = (
+            "CLAIMS_AUDIT_SIGNER_KEY" if from_env else f"the audit key file {self.audit_key_file}"
+        )
+        regenerate = (
+            f" (in development: move {self.audit_key_file} away and one is generated)"
+            if not from_env and self.environment == "development"
+            else ""
+        )
+        return (
+            f"CLAIMS_AUDIT_ORIGIN is {exc.origin!r} but the signer key in {source} is named "
+            f"{exc.key_name!r}; checkpoints must be signed by a key named for their origin "
+            "(C2SP tlog-checkpoint), and verifiers accept only checkpoints whose origin is "
+            f"the key's name. Either set CLAIMS_AUDIT_ORIGIN={exc.key_name} again, or give "
+            f"a signer key named {exc.origin!r}{regenerate} and publish its verifier key. "
+            "Nothing was signed"
         )
 
     def backend(self) -> str:

@@ -18,8 +18,14 @@ The key ID is the first four bytes of SHA-256(key name || 0x0A || 0x01 || public
 - verifier (public) key: ``<name>+<8 hex key ID>+<base64(0x01 || 32-byte public key)>``
 
 :func:`generate_key` makes a pair; :func:`verifier_key_from_signer` exports the public half
-of a stored signer key. Keeping the signer key (settings, generated on first run) is the
-caller's job.
+of a stored signer key; :func:`key_name` reads (and checks) the name of either. Keeping the
+signer key (settings, generated on first run) is the caller's job.
+
+Origin and key name. tlog-checkpoint says the log's key name SHOULD match the origin; here
+it must. :func:`sign_checkpoint` refuses a key whose name is not the checkpoint's origin, and
+:func:`verify_checkpoint` without an explicit ``origin`` accepts only checkpoints whose origin
+is the verifier key's name (:class:`~audit.errors.CheckpointOriginError` otherwise), so a
+checkpoint of another log signed with the same key is never taken for one of this log.
 
 Strictness. We only ever write checkpoints with exactly the three body lines, so
 :func:`parse_checkpoint` rejects extension lines, sizes with leading zeros or signs, and
@@ -43,7 +49,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from audit.errors import CheckpointError
+from audit.errors import CheckpointError, CheckpointOriginError
 
 __all__ = [
     "ALG_ED25519",
@@ -51,6 +57,7 @@ __all__ = [
     "Checkpoint",
     "generate_key",
     "key_id",
+    "key_name",
     "open_note",
     "parse_checkpoint",
     "sign_checkpoint",
@@ -196,19 +203,32 @@ def _format_key(name: str, kid: int, material: bytes) -> str:
     return f"{name}+{kid:08x}+{encoded}"
 
 
-def generate_key(name: str) -> tuple[str, str]:
+def generate_key(name: str, *, seed: bytes | None = None) -> tuple[str, str]:
     """New Ed25519 key pair for ``name``: ``(signer_key_text, verifier_key_text)``.
 
-    ``name`` is the signer's identity on every signature line; C2SP recommends a
-    schema-less URL such as ``claims.example.com/audit``. Keep the signer key secret; publish
-    the verifier key.
+    ``name`` is the signer's identity on every signature line and must be the log's origin;
+    C2SP recommends a schema-less URL such as ``claims.example.com/audit``. Keep the signer
+    key secret; publish the verifier key. ``seed`` (32 bytes) makes the pair reproducible:
+    only for test vectors and worked examples, never for a real log.
     """
     _check_name(name)
-    private_key = Ed25519PrivateKey.generate()
+    if seed is None:
+        private_key = Ed25519PrivateKey.generate()
+    elif isinstance(seed, bytes) and len(seed) == 32:
+        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+    else:
+        raise CheckpointError("a key seed must be 32 bytes")
     seed = private_key.private_bytes_raw()
     pub = private_key.public_key().public_bytes_raw()
     kid = key_id(name, pub)
     return _PRIVATE_PREFIX + _format_key(name, kid, seed), _format_key(name, kid, pub)
+
+
+def key_name(key_text: str) -> str:
+    """The name of a signer or verifier key, after checking the whole key."""
+    if isinstance(key_text, str) and key_text.strip().startswith(_PRIVATE_PREFIX):
+        return _parse_signer(key_text).name
+    return _parse_verifier(key_text).name
 
 
 def verifier_key_from_signer(signer_key_text: str) -> str:
@@ -325,8 +345,21 @@ def _parse_body(text: str) -> Checkpoint:
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, signer_key_text: str) -> str:
-    """Signed note text of the checkpoint ``(origin, size, root)``."""
-    return sign_note(Checkpoint(origin, size, root).body(), signer_key_text)
+    """Signed note text of the checkpoint ``(origin, size, root)``.
+
+    The signer key must be named ``origin`` (module docstring): a key named for another log
+    is refused with :class:`~audit.errors.CheckpointOriginError`.
+    """
+    body = Checkpoint(origin, size, root).body()
+    name = _parse_signer(signer_key_text).name
+    if name != origin:
+        raise CheckpointOriginError(
+            origin,
+            name,
+            f"refusing to sign a checkpoint of origin {origin!r} with a key named "
+            f"{name!r}: the log's key name must be its origin",
+        )
+    return sign_note(body, signer_key_text)
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
@@ -343,12 +376,18 @@ def verify_checkpoint(
 ) -> Checkpoint:
     """Verify a signed checkpoint against ``verifier_key_text`` and return it.
 
-    With ``origin`` given, the checkpoint must also be for that log. Raises
-    :class:`~audit.errors.CheckpointError` on any problem.
+    The checkpoint must be for ``origin``, by default the verifier key's name (module
+    docstring); a checkpoint of another origin raises
+    :class:`~audit.errors.CheckpointOriginError`. Raises
+    :class:`~audit.errors.CheckpointError` on any other problem.
     """
+    expected = origin if origin is not None else _parse_verifier(verifier_key_text).name
     checkpoint = _parse_body(open_note(text, verifier_key_text))
-    if origin is not None and checkpoint.origin != origin:
-        raise CheckpointError(
-            f"checkpoint is for origin {checkpoint.origin!r}, expected {origin!r}"
+    if checkpoint.origin != expected:
+        pinned = "" if origin is not None else " (the verifier key's name)"
+        raise CheckpointOriginError(
+            checkpoint.origin,
+            expected,
+            f"checkpoint is for origin {checkpoint.origin!r}, expected {expected!r}{pinned}",
         )
     return checkpoint

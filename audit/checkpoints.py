@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Row, select
 
 from audit.canonical import canonical_json, parse_json
-from audit.chain import StoredCheckpoint, StoredEvent
+from audit.chain import StoredCheckpoint, StoredEvent, event_document
 from audit.checkpoint import sign_checkpoint
 from audit.config import AuditConfig
 from audit.errors import AuditError, CanonicalError, ProofError, StoreError, TamperError
@@ -50,6 +50,7 @@ from audit.store import (
     read_connection,
     write_transaction,
 )
+from audit.tlog_proof import TlogProof
 
 __all__ = [
     "ProvenEvent",
@@ -212,6 +213,18 @@ class ProvenEvent:
     event: StoredEvent
     proof: InclusionProof
     checkpoint: StoredCheckpoint
+
+    def files(self) -> dict[str, str]:
+        """The proof files ``claims audit prove`` writes, by name (docs/audit-format.md):
+        the event document as canonical JSON, the JSON inclusion proof, the signed
+        checkpoint, and the same proof and checkpoint as one C2SP tlog-proof."""
+        tlog = TlogProof(self.proof.leaf_index, self.proof.hashes, self.checkpoint.note)
+        return {
+            "event.json": canonical_json(event_document(self.event)),
+            "proof.json": self.proof.to_json(),
+            "checkpoint.txt": self.checkpoint.note,
+            "proof.tlog-proof": tlog.text(),
+        }
 
 
 def _covering(conn: Connection, seq: int, tree_size: int | None) -> StoredCheckpoint:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.checkpoint import verifier_key_from_signer
-from audit.errors import CheckpointError, ConfigError
+from audit.checkpoint import key_name, verifier_key_from_signer
+from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
 
 __all__ = ["DEFAULT_CHECKPOINT_EVERY", "AuditConfig"]
 
@@ -26,8 +26,10 @@ class AuditConfig:
     ``postgresql+psycopg://user@host/db``). ``origin``: the log's name on every checkpoint
     (C2SP: a schema-less URL). ``signer_key``: the Ed25519 signer key text
     (``PRIVATE+KEY+...``), or ``None`` where nothing is signed (read-only tools given a
-    public key). ``checkpoint_every``: sign a checkpoint automatically whenever an append
-    makes the log size a multiple of this (0: only on demand).
+    public key); its name must be ``origin`` (:class:`~audit.errors.SignerKeyNameError`
+    otherwise, when the config is made). ``checkpoint_every``: sign a checkpoint
+    automatically whenever an append makes the log size a multiple of this (0: only on
+    demand).
     """
 
     database_url: str
@@ -42,6 +44,13 @@ class AuditConfig:
             raise ConfigError(f"origin {self.origin!r} must be a non-empty single line")
         if isinstance(self.checkpoint_every, bool) or self.checkpoint_every < 0:
             raise ConfigError("checkpoint_every must be a non-negative integer")
+        if self.signer_key:
+            try:
+                name = key_name(self.signer_key)
+            except CheckpointError as exc:
+                raise ConfigError(f"the audit signer key is unusable: {exc.reason}") from None
+            if name != self.origin:
+                raise SignerKeyNameError(name, self.origin)
 
     def __repr__(self) -> str:  # never print the secret key
         key = "set" if self.signer_key else "None"

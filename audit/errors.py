@@ -9,15 +9,22 @@ Every failure the audit package can detect is one of these, so callers (the API,
     ├── ProofError(reason)              a Merkle inclusion or consistency proof does not
     │                                   verify, or its inputs are malformed
     ├── CheckpointError(reason)         a signed checkpoint (C2SP signed note) is malformed,
-    │                                   unsigned by the expected key, or its signature fails;
-    │                                   also a malformed signer or verifier key
+    │   │                               unsigned by the expected key, or its signature fails;
+    │   │                               also a malformed signer or verifier key
+    │   └── CheckpointOriginError(origin, expected, reason)
+    │                                   a checkpoint is for another log than expected (by
+    │                                   default the verifier key's name), or a key named for
+    │                                   another log was asked to sign it
     ├── ChainError(seq, reason)         the hash chain is broken at event ``seq`` (wrong
     │                                   ``prev_hash``, gap, fork, non-monotonic sequence)
     ├── TamperError(seq, reason)        stored content does not match what was hashed or
     │                                   signed (recomputed ``entry_hash`` differs, a row was
     │                                   changed or removed under the chain)
     ├── ConfigError(reason)             an ``AuditConfig`` is unusable (no signer key where
-    │                                   one is needed, bad origin, bad interval)
+    │   │                               one is needed, bad origin, bad interval)
+    │   └── SignerKeyNameError(key_name, origin)
+    │                                   the signer key is named for another log than the
+    │                                   configured origin
     ├── StoreError(reason)              the database cannot do what was asked (schema not
     │                                   migrated, append-only trigger fired, empty log)
     ├── UnknownEventError(event_id)     no audited event has this ``event_id``
@@ -38,9 +45,11 @@ __all__ = [
     "CanonicalError",
     "ChainError",
     "CheckpointError",
+    "CheckpointOriginError",
     "ConfigError",
     "ProofError",
     "ReplayError",
+    "SignerKeyNameError",
     "SnapshotError",
     "StoreError",
     "TamperError",
@@ -80,6 +89,18 @@ class CheckpointError(AuditError):
     """A signed checkpoint or a note key is malformed or fails verification."""
 
 
+class CheckpointOriginError(CheckpointError):
+    """A checkpoint's ``origin`` is not the ``expected`` one (the log's key name)."""
+
+    def __init__(self, origin: str, expected: str, reason: str) -> None:
+        super().__init__(reason)
+        self.origin = origin
+        self.expected = expected
+
+    def __reduce__(self) -> tuple[type[CheckpointOriginError], tuple[str, str, str]]:
+        return (type(self), (self.origin, self.expected, self.reason))
+
+
 class ChainError(AuditError):
     """The hash chain is broken at event ``seq``."""
 
@@ -106,6 +127,26 @@ class TamperError(AuditError):
 
 class ConfigError(AuditError):
     """An :class:`~audit.config.AuditConfig` cannot be used for what was asked."""
+
+
+class SignerKeyNameError(ConfigError):
+    """The signer key is named ``key_name`` but the log's origin is ``origin``.
+
+    tlog-checkpoint: the log's key name should match its origin; a checkpoint of ``origin``
+    signed by a key named for another log would be refused by every verifier pinned to the
+    key's name, so nothing is signed.
+    """
+
+    def __init__(self, key_name: str, origin: str) -> None:
+        super().__init__(
+            f"the signer key is named {key_name!r} but the log's origin is {origin!r}: "
+            "checkpoints must be signed by a key named for their origin"
+        )
+        self.key_name = key_name
+        self.origin = origin
+
+    def __reduce__(self) -> tuple[type[SignerKeyNameError], tuple[str, str]]:
+        return (type(self), (self.key_name, self.origin))
 
 
 class StoreError(AuditError):

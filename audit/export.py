@@ -8,10 +8,9 @@ complete.
 
 from __future__ import annotations
 
-from typing import Any
-
-from audit.bundle import build_bundle
+from audit.bundle import ExportBundle
 from audit.chain import event_document
+from audit.checkpoint import parse_checkpoint
 from audit.checkpoints import create_checkpoint, inclusion_proof_for, latest_checkpoint
 from audit.config import AuditConfig
 from audit.errors import StoreError
@@ -22,8 +21,12 @@ __all__ = ["export_claim"]
 
 def export_claim(
     target: Target, *, claim_id: str, config: AuditConfig, verifier_key: str | None = None
-) -> dict[str, Any]:
-    """The export bundle of ``claim_id`` (:class:`StoreError` when it has no events)."""
+) -> ExportBundle:
+    """The export bundle of ``claim_id`` (:class:`StoreError` when it has no events).
+
+    ``verifier_key`` (default: the configured signer's) is embedded as
+    ``informational_verifier_key``: a label, never used to verify.
+    """
     events = events_for_claim(target, claim_id=claim_id)
     if not events:
         raise StoreError(f"no audited events for claim {claim_id!r}")
@@ -37,11 +40,11 @@ def export_claim(
         create_checkpoint(target, config=config)
     proven = inclusion_proof_for(target, event_ids=[e.event_id for e in events])
     checkpoint = proven[0].checkpoint
-    return build_bundle(
+    return ExportBundle(
         claim_id=claim_id,
-        origin=config.origin,
-        verifier_key=verifier_key or config.verifier_key(),
-        checkpoint_note=checkpoint.note,
+        origin=parse_checkpoint(checkpoint.note).origin,
+        informational_verifier_key=verifier_key or config.verifier_key(),
+        checkpoint=checkpoint.note,
         tree_size=checkpoint.tree_size,
-        items=[(event_document(p.event), p.proof.to_dict()) for p in proven],
+        events=tuple((event_document(p.event), p.proof) for p in proven),
     )

@@ -137,7 +137,7 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 StrictBool = Annotated[bool, Field(strict=True)]
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+_FROZEN = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Member(BaseModel):

@@ -29,11 +29,25 @@ class Operand:
     text: str  # the operand as written (approximate for folded sources)
 
 
-class _RecordingCompiler(NativeCompiler):
-    def __init__(self, base: NativeCompiler, record: Recorder, operands: list[str]) -> None:
+class RecordingCompiler(NativeCompiler):
+    """Compiles a condition so that every ``and``/``or`` operand reports its value.
+
+    Operands are keyed by their position: ``"1.0"`` is operand 0 of the ``and``/``or`` found
+    inside operand 1. ``operands`` receives the keys in compile order; ``nodes`` (if given)
+    maps each key to the operator that combines it and its node (``engine.rule_explanation``).
+    """
+
+    def __init__(
+        self,
+        base: NativeCompiler,
+        record: Recorder,
+        operands: list[str],
+        nodes: dict[str, tuple[str, Node]] | None = None,
+    ) -> None:
         super().__init__(base.tables)
         self.record = record
         self.operands = operands
+        self.nodes = nodes
         self.path: list[int] = []
 
     def _BoolOp(self, node: BoolOp) -> Compiled:
@@ -42,6 +56,8 @@ class _RecordingCompiler(NativeCompiler):
             self.path.append(index)
             key = ".".join(map(str, self.path))
             self.operands.append(key)
+            if self.nodes is not None:
+                self.nodes.setdefault(key, (node.op, operand))
             parts.append(self._watch(self.compile(operand), key))
             self.path.pop()
         return _combine(node.op, parts)
@@ -80,7 +96,7 @@ class ConditionCoverage:
             def record(key: str, value: bool, rule_id: str = rule.id) -> None:
                 self.seen.add((rule_id, key, value))
 
-            recorder = _RecordingCompiler(self.program.compiler, record, keys)
+            recorder = RecordingCompiler(self.program.compiler, record, keys)
             node = rule.condition.node
             if not isinstance(node, BoolOp):
                 node = BoolOp("and", (node,), col=node.col)

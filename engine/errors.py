@@ -10,6 +10,7 @@ Hierarchy (every class carries structured fields, never just a string)::
     ├── LifecycleError            the claim's life refuses an operation: patches, overrides,
     │                             approvals, payments, voids (tree in engine/lifecycle/errors.py)
     ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
+    ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
 A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
@@ -106,6 +107,16 @@ class EvaluationError(EngineError):
         self.path = path
         where = f"rule {rule_id}: " if rule_id else ""
         super().__init__(f"{where}{reason}")
+
+
+class UnknownRuleError(EngineError):
+    def __init__(self, rule_id: str, ruleset: str, known: tuple[str, ...], suggestion: str) -> None:
+        self.rule_id = rule_id
+        self.ruleset = ruleset
+        self.known = known
+        self.suggestion = suggestion
+        hint = suggestion or f"its rules: {', '.join(known)}"
+        super().__init__(f"ruleset {ruleset} has no rule '{rule_id}' ({hint})")
 
 
 class BackendError(EngineError):

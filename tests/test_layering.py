@@ -50,6 +50,7 @@ FORBIDDEN: Mapping[str, frozenset[str]] = {
 class Import:
     lineno: int
     module: str  # absolute dotted name, relative imports resolved
+    lazy: bool = False  # inside a function: runs when called, not when the module loads
 
     @property
     def top(self) -> str:
@@ -92,26 +93,38 @@ def iter_imports(path: Path, root: Path) -> Iterator[Import]:
     """Every module that ``path`` imports, as absolute dotted names."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = _file_package(path, root)
+    in_functions = {
+        id(inner)
+        for func in ast.walk(tree)
+        if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for inner in ast.walk(func)
+        if inner is not func
+    }
     for node in ast.walk(tree):
+        lazy = id(node) in in_functions
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield Import(node.lineno, alias.name)
+                yield Import(node.lineno, alias.name, lazy)
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0:
                 assert node.module is not None
-                yield Import(node.lineno, node.module)
+                yield Import(node.lineno, node.module, lazy)
+                # `from api.cli import common`: the imported names may themselves be modules
+                for alias in node.names:
+                    if alias.name != "*":
+                        yield Import(node.lineno, f"{node.module}.{alias.name}", lazy)
                 continue
             parts = _resolve_relative(package, node.level, node.module)
             if parts:
-                yield Import(node.lineno, ".".join(parts))
+                yield Import(node.lineno, ".".join(parts), lazy)
             # `from .. import audit`: the imported names may themselves be modules
             for alias in node.names:
                 if alias.name != "*":
-                    yield Import(node.lineno, ".".join([*parts, alias.name]))
+                    yield Import(node.lineno, ".".join([*parts, alias.name]), lazy)
         elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                yield Import(node.lineno, arg.value)
+                yield Import(node.lineno, arg.value, lazy)
 
 
 def _is_dynamic_import(func: ast.expr) -> bool:

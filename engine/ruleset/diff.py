@@ -8,7 +8,7 @@ reviews, JSON-ready (expressions as whitespace-normalised source text, dates ISO
 text); two versions are compared field by field. Elements are matched by id (derived facts
 by name, ``line.<name>`` for line facts), so a renamed rule shows as removed and added.
 
-Pure: no git and no files; ``api.rules_cli`` materialises the revisions.
+Pure: no git and no files; ``api.cli.rules_revisions`` materialises the revisions.
 """
 
 from __future__ import annotations

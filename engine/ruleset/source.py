@@ -1,8 +1,9 @@
 """Reading ruleset YAML with the position of every key and value.
 
-ruamel.yaml's round-trip loader keeps line/column for each mapping key and value; we wrap
-lookups so every diagnostic can say ``rulesets/cn-health/ruleset.yaml:41:11``. Positions
-are reported 1-based, as editors show them.
+ruamel.yaml's round-trip loader keeps line/column for each mapping key and value (parsed by
+libyaml where it can: ``engine.ruleset.yaml_loader``); we wrap lookups so every diagnostic
+can say ``rulesets/cn-health/ruleset.yaml:41:11``. Positions are reported 1-based, as
+editors show them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from engine.errors import Diagnostic, DiagnosticBag
+from engine.ruleset.yaml_loader import load_round_trip
 
 RULESET_FILE = "ruleset.yaml"
 
@@ -98,13 +99,6 @@ def expression_where(file: str, container: Any, key: Any) -> Where:
     return where
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    yaml.preserve_quotes = True
-    return yaml
-
-
 def load_yaml(path: Path, display: str, bag: DiagnosticBag) -> SourceFile | None:
     try:
         text = path.read_text(encoding="utf-8")
@@ -122,7 +116,7 @@ def load_yaml(path: Path, display: str, bag: DiagnosticBag) -> SourceFile | None
         bag.error("E-FILE", f"cannot read {display}: {exc}", file=display, line=1, column=1)
         return None
     try:
-        data = _yaml().load(text)
+        data = load_round_trip(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -35,9 +35,10 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from fastapi.testclient import TestClient
 
-from api import auth, serve_cli
+from api import auth
 from api.app import create_app
 from api.auth import ISSUER, AuthSettings, AuthSettingsError, Principal, TokenService
+from api.cli import serve as serve_cli
 from api.errors import PROBLEM_JSON, ProblemError
 from api.settings import Settings
 from tests.api.conftest import SECRET, Service, example_claim

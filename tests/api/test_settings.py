@@ -85,3 +85,56 @@ def test_a_bad_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("CLAIMS_AUDIT_KEY_FILE", str(tmp_path / "k"))
     with pytest.raises(SettingsError, match="audit key file"):
         Settings().signer_key()
+
+
+def test_a_key_named_for_another_origin_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    Settings().audit_config()  # the key file is generated, named for the default origin
+    monkeypatch.setenv("CLAIMS_AUDIT_ORIGIN", "claims.example/renamed")
+    with pytest.raises(SettingsError) as caught:
+        Settings().audit_config()
+    message = str(caught.value)
+    assert (
+        "CLAIMS_AUDIT_ORIGIN is 'claims.example/renamed' but the signer key in the audit key "
+        "file var/audit-signer.key is named 'claims.example/audit'"
+    ) in message
+    assert "CLAIMS_AUDIT_ORIGIN=claims.example/audit again" in message
+    assert "move var/audit-signer.key away" in message
+    signer, _ = generate_key("claims.example/audit")
+    monkeypatch.setenv("CLAIMS_AUDIT_SIGNER_KEY", signer)
+    monkeypatch.setenv("CLAIMS_ENVIRONMENT", "production")
+    with pytest.raises(SettingsError, match="the signer key in CLAIMS_AUDIT_SIGNER_KEY is named"):
+        Settings().audit_config()
+    renamed, _ = generate_key("claims.example/renamed")
+    monkeypatch.setenv("CLAIMS_AUDIT_SIGNER_KEY", renamed)
+    assert Settings().audit_config().origin == "claims.example/renamed"
+
+
+def test_the_service_does_not_start_with_a_key_named_for_another_origin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from api.cli import serve as serve_cli
+
+    Settings().audit_config()
+    monkeypatch.setenv("CLAIMS_AUDIT_ORIGIN", "claims.example/renamed")
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: pytest.fail("the service started"))
+    monkeypatch.setattr(serve_cli, "_configure_logging", lambda: None)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(serve_cli.serve_command, ["--port", "8123"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "CLAIMS_AUDIT_ORIGIN is 'claims.example/renamed'" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_documented_defaults_are_the_settings_defaults() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "audit-format.md"
+    doc = " ".join(path.read_text(encoding="utf-8").split())
+    settings = Settings()
+    assert f"by default `{settings.audit_origin}`" in doc
+    assert f"by default **`{settings.audit_key_file}`**" in doc

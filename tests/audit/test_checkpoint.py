@@ -18,6 +18,7 @@ from audit.checkpoint import (
     Checkpoint,
     generate_key,
     key_id,
+    key_name,
     open_note,
     parse_checkpoint,
     sign_checkpoint,
@@ -25,7 +26,7 @@ from audit.checkpoint import (
     verifier_key_from_signer,
     verify_checkpoint,
 )
-from audit.errors import AuditError, CheckpointError
+from audit.errors import AuditError, CheckpointError, CheckpointOriginError
 
 # golang.org/x/mod/sumdb/note (note.go documentation, note_test.go).
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -194,7 +195,9 @@ def test_sign_checkpoint_rejects_bad_fields(origin: str, size: int, root: bytes)
 @given(
     st.text(
         alphabet=st.characters(
-            min_codepoint=0x21, exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")
+            min_codepoint=0x21,
+            exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp"),
+            exclude_characters="+",
         ),
         min_size=1,
         max_size=30,
@@ -203,8 +206,39 @@ def test_sign_checkpoint_rejects_bad_fields(origin: str, size: int, root: bytes)
     st.binary(min_size=32, max_size=32),
 )
 def test_round_trip_property(origin: str, size: int, root: bytes) -> None:
-    text = sign_checkpoint(origin, size, root, SIGNER)
-    assert verify_checkpoint(text, VERIFIER) == Checkpoint(origin, size, root)
+    signer, verifier = generate_key(origin)
+    text = sign_checkpoint(origin, size, root, signer)
+    assert verify_checkpoint(text, verifier) == Checkpoint(origin, size, root)
+
+
+def test_a_key_named_for_another_log_does_not_sign() -> None:
+    with pytest.raises(CheckpointOriginError, match="with a key named") as caught:
+        sign_checkpoint("claims.example.com/other", 1, ROOT, SIGNER)
+    assert (caught.value.origin, caught.value.expected) == ("claims.example.com/other", ORIGIN)
+
+
+def test_a_checkpoint_of_another_origin_needs_that_origin_asked_for() -> None:
+    # Signed by our key as a raw note (sign_checkpoint refuses): a verifier pinned to the
+    # key's name must not take it for a checkpoint of our log.
+    note = sign_note(Checkpoint("claims.example.com/other", 1, ROOT).body(), SIGNER)
+    with pytest.raises(CheckpointOriginError, match="verifier key's name"):
+        verify_checkpoint(note, VERIFIER)
+    assert verify_checkpoint(note, VERIFIER, origin="claims.example.com/other").size == 1
+
+
+def test_a_seed_gives_the_same_key_every_time() -> None:
+    seed = bytes(range(32))
+    assert generate_key(ORIGIN, seed=seed) == generate_key(ORIGIN, seed=seed)
+    assert generate_key(ORIGIN, seed=seed) != generate_key(ORIGIN, seed=bytes(32))
+    with pytest.raises(CheckpointError, match="32 bytes"):
+        generate_key(ORIGIN, seed=b"short")
+
+
+def test_key_name_of_either_half() -> None:
+    assert key_name(SIGNER) == key_name(VERIFIER) == ORIGIN
+    assert key_name(GO_SIGNER) == key_name(GO_VERIFIER) == "PeterNeumann"
+    with pytest.raises(CheckpointError):
+        key_name("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +310,7 @@ def test_other_key_is_rejected() -> None:
 def test_same_name_and_id_but_wrong_signature_is_rejected() -> None:
     # A signature line claiming our key's name and ID, made by another key.
     other_signer, _ = generate_key("someone.else")
-    forged_line = _sig_line(sign_checkpoint(ORIGIN, 1000, ROOT, other_signer))
+    forged_line = _sig_line(sign_note(Checkpoint(ORIGIN, 1000, ROOT).body(), other_signer))
     forged_raw = base64.b64decode(forged_line.rsplit(" ", 1)[1])
     our_name, our_id = VERIFIER.split("+")[:2]
     blob = base64.b64encode(bytes.fromhex(our_id) + forged_raw[4:]).decode()
@@ -297,7 +331,7 @@ def test_signatures_of_other_keys_are_ignored_but_ours_must_verify() -> None:
     cosigned = sign_note(GOOD.split("\n\n")[0] + "\n", witness_signer)
     both = GOOD + _sig_line(cosigned) + "\n"
     assert verify_checkpoint(both, VERIFIER).size == 1000
-    assert verify_checkpoint(both, witness_verifier).size == 1000
+    assert verify_checkpoint(both, witness_verifier, origin=ORIGIN).size == 1000
     # A bad signature by our key is fatal even next to a good one by another key.
     bad_ours = both.replace(_sig_line(GOOD), _sig_line(GOOD)[:-6] + "AAAA==")
     with pytest.raises(CheckpointError):

@@ -8,8 +8,14 @@ import json
 import pytest
 
 from audit.canonical import JsonValue, canonical_json, sha256_hex
-from audit.checkpoint import generate_key, sign_checkpoint, verify_checkpoint
-from audit.errors import CheckpointError, ProofError
+from audit.checkpoint import (
+    Checkpoint,
+    generate_key,
+    sign_checkpoint,
+    sign_note,
+    verify_checkpoint,
+)
+from audit.errors import CheckpointError, CheckpointOriginError, ProofError
 from audit.merkle import (
     ConsistencyProof,
     InclusionProof,
@@ -36,7 +42,7 @@ def make_log(n: int) -> list[str]:
     prev = GENESIS
     for seq in range(n):
         event: dict[str, JsonValue] = {
-            "seq": seq,
+            "seq": seq + 1,
             "kind": "decision",
             "prev_hash": prev,
             "payload": {"claim_id": f"CLM-{seq:04d}", "payable": f"{seq * 10}.50", "名": "理赔"},
@@ -103,6 +109,27 @@ def test_changed_entry_hash_is_rejected() -> None:
 def test_proof_of_another_event_is_rejected(event: int, proof: int) -> None:
     with pytest.raises(ProofError):
         verify_event_proof(EVENTS[event], proof_json(proof), CHECKPOINT_13, VERIFIER)
+
+
+def test_the_proof_must_be_for_the_events_own_position() -> None:
+    # A valid path for leaf 4 handed with event seq 6: the event is not at that position.
+    with pytest.raises(ProofError, match="leaf index 4, event seq 6 is leaf 5"):
+        verify_event_proof(EVENTS[5], proof_json(4), CHECKPOINT_13, VERIFIER)
+
+
+def test_the_verified_checkpoint_is_returned() -> None:
+    signed = verify_event_proof(EVENTS[2], proof_json(2), CHECKPOINT_13, VERIFIER)
+    assert (signed.origin, signed.size, signed.root) == (ORIGIN, 13, TREE.root(13))
+
+
+def test_the_origin_is_pinned_to_the_key_name_unless_given() -> None:
+    # The log's own key, but a note for another origin (made without sign_checkpoint, which
+    # refuses): accepted only when that origin is asked for explicitly.
+    other = sign_note(Checkpoint("other.example/log", 13, TREE.root(13)).body(), SIGNER)
+    with pytest.raises(CheckpointOriginError, match="the verifier key's name") as caught:
+        verify_event_proof(EVENTS[0], proof_json(0), other, VERIFIER)
+    assert (caught.value.origin, caught.value.expected) == ("other.example/log", ORIGIN)
+    verify_event_proof(EVENTS[0], proof_json(0), other, VERIFIER, origin="other.example/log")
 
 
 def test_swapped_checkpoints_are_rejected() -> None:

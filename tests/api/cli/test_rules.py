@@ -11,12 +11,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
-from api.cli import rules_group
-from api.rules_cli import register
+from api.cli import main
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
 from tests.engine.factories import REPO
 
@@ -27,21 +25,8 @@ EXAMPLES = REPO / "examples" / "claims"
 GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
 
 
-@click.group()
-def cli() -> None:
-    """A fresh ``claims`` with only the ``rules`` group."""
-
-
-@cli.group("rules")
-def rules() -> None:
-    """Rule authors' tools."""
-
-
-register(rules)
-
-
 def claims(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["rules", *args])
+    return CliRunner().invoke(main, ["rules", *args])
 
 
 def git(*args: str) -> str:
@@ -114,25 +99,6 @@ def elements(diff: dict[str, Any], ruleset: str) -> set[tuple[str, ...]]:
         (e["kind"], e["id"], e["status"], *(c["field"] for c in e.get("changes", [])))
         for e in entry["elements"]
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# registration
-# ---------------------------------------------------------------------------------------------
-
-
-def test_register_adds_the_commands_once() -> None:
-    register(rules_group)
-    register(rules_group)
-    assert {"schema", "diff", "impact"} <= set(rules_group.commands)
-    assert {"schema", "diff", "impact"} <= set(rules.commands)
-
-
-def test_register_refuses_to_replace_another_command() -> None:
-    group = click.Group("rules")
-    group.add_command(click.Command("diff"))
-    with pytest.raises(RuntimeError, match="already a different command"):
-        register(group)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -464,7 +430,7 @@ def test_impact_when_the_base_ruleset_does_not_compile(repo: Path) -> None:
 def test_impact_takes_its_corpus_from_the_audit_trail(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.audit_cli import audit_group, db_group
+    from api.cli.audit import audit_group, db_group
     from api.settings import get_settings
 
     monkeypatch.setenv("CLAIMS_DATABASE_URL", f"sqlite:///{repo / 'audit.db'}")

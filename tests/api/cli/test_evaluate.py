@@ -127,21 +127,52 @@ def test_evaluate_reads_the_claim_from_stdin() -> None:
     assert json.loads(result.stdout)["claim_id"] == "CLM-2026-000123"
 
 
-def test_text_format_is_readable() -> None:
+def text_rows(text: str, first: str) -> list[list[str]]:
+    """The rows of the table whose header's first cell is ``first`` (cells split on 2+
+    spaces), up to the first line that is not a row."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == [first])
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or not line.startswith("  ") or ":" in line.split()[0]:
+            break
+        rows.append(re.split(r" {2,}", line.strip()))
+    return rows
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_text_format_shows_outcome_line_amounts_reasons_and_clocks(language: str) -> None:
     claim = REPO / "examples" / "claims" / "02-partial-dental-excluded.json"
-    result = claims(*evaluate_args(claim, "--format", "text"))
+    decision = json.loads(claims(*evaluate_args(claim)).stdout)
+    result = claims(*evaluate_args(claim, "--format", "text", "--language", language))
 
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    text = result.stdout
+    lines = text.splitlines()
     assert lines[0] == "Claim CLM-2026-000202: PARTIAL (automated)"
     assert "payable 3200.00 CNY" in lines[1]
-    assert re.match(r"^  line 2: deny +submitted +860\.50 +payable +0\.00  COV-EXCLUDED$", lines[3])
-    assert re.match(r"^  line 1: approve ", lines[2])  # a fully paid line keeps its own outcome
-    assert any("[COV-EXCLUDED] excluded_service (line 2): Item 2 (dental care)" in x for x in lines)
-    assert any(x.strip().startswith("basis: ") for x in lines)
-    assert any("ask for a person" in x for x in lines)
-    assert lines[-1].startswith("  ruleset cn-health 1.0.0 sha256:")
-    assert "{" not in result.stdout
+    # every line of the decision, with all its amounts, as a row of the line table
+    rows = text_rows(text, "line")
+    assert rows == [
+        [
+            str(line["line_id"]), line["outcome"], line["submitted"], line["eligible"],
+            line["deductible"], line["copay"], line["payable"],
+            ", ".join(line["reason_codes"]) or "-",
+        ]
+        for line in decision["lines"]
+    ]  # fmt: skip
+    other = "en" if language == "zh" else "zh"
+    for reason in decision["reasons"]:
+        assert reason["explanation"][language] in text
+        assert reason["explanation"][other] not in text
+    assert "[COV-EXCLUDED] excluded_service (line 2): " in text
+    assert decision["notices"][0][language] in text
+    clocks = text_rows(text, "clock")
+    assert [(c[0], c[1], c[2]) for c in clocks] == [
+        (c["id"], c["status"], c["due_date"] or "-") for c in decision["sla"]
+    ]
+    assert lines[-1].startswith("ruleset cn-health 1.0.0 sha256:")
+    assert "{" not in text
 
 
 @pytest.mark.skipif("durable" not in available_backends(), reason="durable-rules not installed")
@@ -281,3 +312,58 @@ def test_unknown_backend_is_refused_by_click() -> None:
 
     assert result.exit_code == 2
     assert "Invalid value for '--backend'" in result.stderr
+
+
+# ---------------------------------------------------------------- --explain RULE_ID
+
+
+def test_explain_shows_each_operand_with_the_facts_it_read() -> None:
+    decision = json.loads(claims(*evaluate_args()).stdout)
+    (trace,) = [t for t in decision["trace"] if t["rule_id"] == "waiting_period"]
+    result = claims(*evaluate_args(EXAMPLE, "--format", "text", "--explain", "waiting_period"))
+
+    assert result.exit_code == 0, result.output
+    section = result.stdout.split("\n\nRule waiting_period ", 1)[1].splitlines()
+    assert section[1].strip() == (
+        "when: not incident.is_accident and days_since_start < policy.waiting_period_days"
+    )
+    assert section[2].strip() == "claim: condition FAILED (and: all must hold)"
+    assert re.match(r"^\s+\[0\] true +not incident\.is_accident$", section[3])
+    assert section[4].strip() == "incident.is_accident = false"
+    assert re.match(r"^\s+\[1\] false +days_since_start < policy\.waiting_period_days$", section[5])
+    read = {line.strip() for line in section[6:8]}
+    assert read == {f"{k} = {v}" for k, v in trace["facts"].items() if k != "incident.is_accident"}
+
+
+def test_explain_a_line_rule_per_line_and_whether_it_applied() -> None:
+    claim = REPO / "examples" / "claims" / "02-partial-dental-excluded.json"
+    result = claims(*evaluate_args(claim, "--format", "text", "--explain", "excluded_service"))
+
+    assert result.exit_code == 0, result.output
+    assert "  line 1: condition FAILED (and: all must hold)" in result.stdout
+    assert "  line 2: condition HELD: the rule applies (and: all must hold)" in result.stdout
+
+
+def test_explain_as_json_keeps_the_decision_beside_the_explanations() -> None:
+    plain = json.loads(claims(*evaluate_args()).stdout)
+    result = claims(
+        *evaluate_args(EXAMPLE, "--explain", "waiting_period", "--explain", "late_notice")
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["decision"] == plain
+    assert [e["rule_id"] for e in document["explanations"]] == ["waiting_period", "late_notice"]
+    matched = {t["rule_id"]: t["matched"] for t in plain["trace"]}
+    for explanation in document["explanations"]:
+        (only,) = explanation["results"]
+        assert only["held"] is matched[explanation["rule_id"]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_unknown_rule_to_explain_is_a_user_error_with_a_suggestion(fmt: str) -> None:
+    result = claims(*evaluate_args(EXAMPLE, "--format", fmt, "--explain", "waiting_perod"))
+
+    assert_user_error(
+        result, "--explain", "no rule 'waiting_perod'", "did you mean waiting_period?"
+    )

@@ -12,9 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from api.audit_cli import audit_group, db_group
+from api.cli.audit import audit_group, db_group
 from api.settings import get_settings
 from tests.audit.conftest import pg_url  # noqa: F401  (fixture)
+from tests.audit.test_schemas import errors as schema_errors
 from tests.engine.factories import CN_HEALTH, EXAMPLE
 
 AS_OF = "2025-07-01T09:00:00+08:00"
@@ -121,8 +122,9 @@ def test_verify_proof_user_errors_exit_2(workdir: Path) -> None:
     result = claims("audit", "verify-proof", "--bundle", "bad.json", "--public-key", key)
     assert result.exit_code == 2 and "malformed bundle" in result.stderr
     result = claims("audit", "verify-proof", "only-one.json", "--public-key", key)
-    assert (
-        result.exit_code == 2 and "expected EVENT.json PROOF.json CHECKPOINT.txt" in result.stderr
+    assert result.exit_code == 2
+    assert "expected EVENT.json PROOF.tlog-proof, or EVENT.json PROOF.json CHECKPOINT.txt" in (
+        result.stderr
     )
 
 
@@ -131,6 +133,7 @@ def test_export_a_claim_and_verify_the_bundle_with_only_the_public_key(workdir: 
     result = claims("audit", "export", "--claim", "CLM-2026-000123", "-o", "bundle.json")
     assert result.exit_code == 0 and "2 events" in result.stdout
     bundle = json.loads((workdir / "bundle.json").read_text(encoding="utf-8"))
+    assert schema_errors("export", bundle) == []  # real decision events included
     assert [e["event"]["event_id"] for e in bundle["events"]] == ids
     assert bundle["tree_size"] == 2  # a checkpoint was made on demand to cover them
     key = public_key()
@@ -242,3 +245,105 @@ def test_read_only_commands_need_no_signer_key(
     assert result.exit_code == 0, result.output
     assert claims("audit", "replay", event_id).exit_code == 0
     assert not (workdir / "var" / "audit-signer.key").exists()  # nothing was generated
+
+
+def test_prove_writes_a_tlog_proof_that_verify_proof_reads(workdir: Path) -> None:
+    append_decision("--backend", "native")
+    event_id = append_decision("--backend", "native")
+    assert claims("audit", "checkpoint").exit_code == 0
+    key = public_key()
+    result = claims("audit", "prove", event_id, "out")
+    assert result.exit_code == 0, result.output
+    assert "verify-proof out/event.json out/proof.tlog-proof --public-key KEY" in result.stdout
+    out = workdir / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.txt",
+        "event.json",
+        "proof.json",
+        "proof.tlog-proof",
+    ]
+    for name in ("event", "proof"):
+        document = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert schema_errors(name, document) == []
+    tlog = (out / "proof.tlog-proof").read_text(encoding="utf-8")
+    assert tlog.startswith("c2sp.org/tlog-proof@v1\nindex 1\n")
+    assert tlog.endswith("\n\n" + (out / "checkpoint.txt").read_text(encoding="utf-8"))
+    result = claims(
+        "audit", "verify-proof", "out/event.json", "out/proof.tlog-proof", "--public-key", key
+    )
+    assert result.exit_code == 0, result.output
+    assert f"ok: event {event_id} (seq 2) is in checkpoint 2 of claims.example/audit" in (
+        result.stdout
+    )
+    (out / "bad.tlog-proof").write_text(tlog.replace("index 1", "index 0"), encoding="utf-8")
+    result = claims(
+        "audit", "verify-proof", "out/event.json", "out/bad.tlog-proof", "--public-key", key
+    )
+    assert result.exit_code == 1 and "does NOT verify" in result.stderr
+    files = ("out/event.json", "out/proof.tlog-proof", "out/checkpoint.txt")
+    result = claims("audit", "verify-proof", *files, "--public-key", key)
+    assert result.exit_code == 2 and "carries its checkpoint" in result.stderr
+    result = claims(
+        "audit", "verify-proof", "out/event.json", "out/proof.json", "--public-key", key
+    )
+    assert result.exit_code == 2 and "needs the checkpoint file" in result.stderr
+
+
+def test_verify_proof_accepts_only_the_keys_origin_unless_told(workdir: Path) -> None:
+    from audit.checkpoint import Checkpoint, parse_checkpoint, sign_note
+
+    event_id = append_decision("--backend", "native")
+    assert claims("audit", "checkpoint").exit_code == 0
+    assert claims("audit", "prove", event_id, "out").exit_code == 0
+    key = public_key()
+    # The log's own key signs a note for another origin (only a raw note can: the service
+    # refuses), e.g. a second log run with a copied key.
+    signer = (workdir / "var" / "audit-signer.key").read_text(encoding="utf-8").strip()
+    signed = parse_checkpoint((workdir / "out" / "checkpoint.txt").read_text(encoding="utf-8"))
+    note = sign_note(Checkpoint("other.example/log", 1, signed.root).body(), signer)
+    (workdir / "out" / "other.txt").write_text(note, encoding="utf-8")
+    files = ("out/event.json", "out/proof.json", "out/other.txt")
+    result = claims("audit", "verify-proof", *files, "--public-key", key)
+    assert result.exit_code == 1
+    assert "expected 'claims.example/audit' (the verifier key's name)" in result.stderr
+    assert "pass --origin other.example/log" in result.stderr
+    result = claims("audit", "verify-proof", *files, "--public-key", key, "--origin", "x.y/z")
+    assert result.exit_code == 1 and "expected 'x.y/z'" in result.stderr
+    result = claims(
+        "audit", "verify-proof", *files, "--public-key", key, "--origin", "other.example/log"
+    )
+    assert result.exit_code == 0 and "of other.example/log" in result.stdout
+
+
+def test_a_new_origin_with_the_old_key_signs_nothing(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append_decision("--backend", "native")
+    key = public_key()
+    assert key.startswith("claims.example/audit+")
+    monkeypatch.setenv("CLAIMS_AUDIT_ORIGIN", "claims.example/renamed")
+    get_settings.cache_clear()
+    for args in (
+        ("audit", "checkpoint"),
+        ("audit", "public-key"),
+        ("audit", "append-decision", str(EXAMPLE), "--ruleset", str(CN_HEALTH)),
+    ):
+        result = claims(*args)
+        assert result.exit_code == 2, args
+        assert (
+            "CLAIMS_AUDIT_ORIGIN is 'claims.example/renamed' but the signer key in the audit "
+            "key file var/audit-signer.key is named 'claims.example/audit'"
+        ) in result.stderr
+        assert "Traceback" not in result.output
+    assert claims_event_count(workdir) == 1  # nothing was appended
+    monkeypatch.delenv("CLAIMS_AUDIT_ORIGIN")
+    get_settings.cache_clear()
+    assert public_key() == key  # the old origin again: all is as it was
+
+
+def claims_event_count(workdir: Path) -> int:
+    db = sqlite3.connect(workdir / "var" / "claims.db")
+    try:
+        return int(db.execute("SELECT count(*) FROM audit_event").fetchone()[0])
+    finally:
+        db.close()

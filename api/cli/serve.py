@@ -13,24 +13,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.auth import ROLES, AuthSettings, AuthSettingsError, TokenService
-from api.errors import ProblemError
-from api.settings import SettingsError, get_settings
-from engine.claim import load_claim
-from engine.errors import ClaimValidationError
+from api.cli.common import example, fail
+from api.roles import ROLES
+
+if TYPE_CHECKING:
+    from api.auth import TokenService
 
 __all__ = ["JsonLogFormatter", "serve_command", "token_command"]
 
 DEV_MEMBER = "M-1001"
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -62,33 +57,42 @@ def _configure_logging() -> None:
 
 
 def _tokens() -> TokenService:
+    from api.auth import AuthSettings, AuthSettingsError
+
     try:
         return AuthSettings().token_service()
     except AuthSettingsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.command(
+    "serve",
+    epilog=example(
+        "claims serve --load-examples examples/claims", "claims serve --host 0.0.0.0 --port 8080"
+    ),
+)
+@click.option("--host", default="127.0.0.1", help="address to listen on")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, help="port to listen on")
 @click.option(
     "--load-examples",
     "examples",
     default=None,
     metavar="DIR",
-    help="store every DIR/*.json claim first (already stored ones are kept)",
+    help="store every DIR/*.json claim first (already stored ones are kept; default: none)",
 )
 def serve_command(host: str, port: int, examples: str | None) -> None:
     """Run the claims service (FastAPI on uvicorn)."""
     import uvicorn
 
     from api.app import create_app
+    from api.auth import AuthSettingsError
+    from api.settings import SettingsError, get_settings
 
     try:
         settings = get_settings()
         app = create_app(settings)
     except (SettingsError, AuthSettingsError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if examples:
         click.echo(f"sample claims stored: {load_examples(app.state.claims, Path(examples))}")
     shown = f"[{host}]" if ":" in host else host
@@ -109,6 +113,10 @@ def serve_command(host: str, port: int, examples: str | None) -> None:
 
 def load_examples(state: Any, folder: Path) -> int:
     """Store the sample claims of ``folder`` once; a claim already stored is left as it is."""
+    from api.errors import ProblemError
+    from engine.claim import load_claim
+    from engine.errors import ClaimValidationError
+
     stored = 0
     for path in sorted(folder.glob("*.json")):
         try:
@@ -119,17 +127,30 @@ def load_examples(state: Any, folder: Path) -> int:
     return stored
 
 
-@click.command("token")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--sub", default=None, help="subject: user name, or member id for --role member")
-@click.option("--ttl", type=click.IntRange(60, 7 * 24 * 3600), default=None, help="seconds")
+@click.command(
+    "token",
+    epilog=example("claims token --role adjuster", "claims token --role member --sub M-1001"),
+)
+@click.option("--role", type=click.Choice(ROLES), required=True, help="the token's role")
+@click.option(
+    "--sub",
+    default=None,
+    help="subject: user name, or member id for --role member (default: dev-ROLE; "
+    "required for member)",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(60, 7 * 24 * 3600),
+    default=None,
+    help="lifetime in seconds (default: CLAIMS_JWT_TTL_SECONDS, 3600)",
+)
 def token_command(role: str, sub: str | None, ttl: int | None) -> None:
     """Print a bearer token for a role (signed with the service's JWT secret)."""
     if sub is None:
         if role == "member":
-            _fail("--sub is required for --role member (the member id)")
+            fail("--sub is required for --role member (the member id)")
         sub = f"dev-{role}"
     try:
         click.echo(_tokens().issue(role=role, sub=sub, ttl_seconds=ttl))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))

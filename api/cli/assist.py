@@ -13,28 +13,47 @@ preview, e.g. for a rule author trying a model).
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from api.settings import Settings, SettingsError
+from api.cli.common import (
+    example,
+    fail,
+    git_revision,
+    load_ruleset,
+    parse_as_of,
+    read_claim,
+    run_evaluate,
+)
 from llm_assist.config import PROVIDERS
 
 __all__ = ["assist_group"]
 
 
-@click.group("assist")
+@click.group(
+    "assist",
+    epilog=example("claims assist note examples/claim.json --ruleset rulesets/cn-health"),
+)
 def assist_group() -> None:
     """LLM-assisted drafts (review notes); the rules decide, the assistant only drafts."""
 
 
-@assist_group.command("note")
+@assist_group.command(
+    "note",
+    epilog=example(
+        "claims assist note examples/claim.json --ruleset rulesets/cn-health --format text",
+        "claims assist note examples/claim.json --ruleset rulesets/cn-health --provider ollama "
+        "--model qwen2.5:7b --base-url http://127.0.0.1:11434 --language en",
+    ),
+)
 @click.argument("claim_file", metavar="CLAIM.json")
 @click.option("--ruleset", "ruleset", required=True, help="ruleset folder, e.g. rulesets/cn-health")
-@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
+@click.option(
+    "--as-of", "as_of", default=None, help="evaluate as at this ISO date-time (default: now)"
+)
 @click.option(
     "--provider",
     type=click.Choice(PROVIDERS),
@@ -42,13 +61,33 @@ def assist_group() -> None:
     help="drafter (default: CLAIMS_ASSIST_PROVIDER, else template)",
 )
 @click.option("--model", default=None, help="model name (default: CLAIMS_ASSIST_MODEL)")
-@click.option("--base-url", "base_url", default=None, help="endpoint (CLAIMS_ASSIST_BASE_URL)")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 600), default=None)
-@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--rights", "rights_dir", default=None, help="rights knowledge base folder")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+@click.option(
+    "--base-url",
+    "base_url",
+    default=None,
+    help="endpoint (default: CLAIMS_ASSIST_BASE_URL, else the provider's own)",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0.1, 600),
+    default=None,
+    help="seconds per model call (default: CLAIMS_ASSIST_TIMEOUT_S, 20)",
+)
+@click.option(
+    "--language", type=click.Choice(["zh", "en"]), default="zh", help="language of the note"
+)
+@click.option(
+    "--rights",
+    "rights_dir",
+    default=None,
+    help="rights knowledge base folder (default: CLAIMS_RIGHTS_DIR, else rulesets/rights)",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", help="output format"
+)
 @click.option("--audit", is_flag=True, help="record the decision and the draft as audit events")
-@click.option("--actor", default="cli", show_default=True, help="who records them (--audit)")
+@click.option("--actor", default="cli", help="who records them (--audit)")
 def note_command(
     claim_file: str,
     ruleset: str,
@@ -65,8 +104,8 @@ def note_command(
 ) -> None:
     """Evaluate CLAIM.json and print a guarded review-note draft of its decision."""
     # Imported here: `claims` starts without loading LangChain unless a draft is asked for.
-    from api.cli import fail, load_ruleset, parse_as_of, read_claim, run_evaluate
     from api.review_notes import draft_for_claim
+    from api.settings import Settings, SettingsError
     from llm_assist.rights import DEFAULT_RIGHTS_DIR
 
     settings = Settings()
@@ -89,7 +128,7 @@ def note_command(
     )
     if config.provider != "template" and not config.model:
         fail(f"--provider {config.provider} needs --model (or CLAIMS_ASSIST_MODEL)")
-    rights = _rights(rights_dir or settings.rights_dir or DEFAULT_RIGHTS_DIR, fail)
+    rights = _rights(rights_dir or settings.rights_dir or DEFAULT_RIGHTS_DIR)
     program = load_ruleset(ruleset)
     claim = read_claim(claim_file)
     decision = run_evaluate(program, claim, parse_as_of(as_of), None)
@@ -112,20 +151,19 @@ def _record(
     actor: str,
 ) -> dict[str, str]:  # fmt: skip
     """Append the decision (with its ruleset snapshot) and the draft; their event ids."""
-    from api.audit_cli import _guarded, _store
-    from api.cli import git_revision
+    from api.cli.audit import audit_store, guarded
     from api.review_notes import REVIEW_NOTE_EVENT
     from audit.replay import record_decision
     from audit.snapshot import snapshot_ruleset
     from audit.store import append_event
 
-    @_guarded
+    @guarded
     def record() -> dict[str, str]:
         root = Path(ruleset)
         snapshot, _ = snapshot_ruleset(
             root, revision=git_revision(root), display=ruleset.rstrip("/")
         )
-        with _store() as (_, config, engine):
+        with audit_store() as (_, config, engine):
             decided = record_decision(
                 engine, snapshot=snapshot, claim=claim, decision=decision, actor=actor,
                 config=config,
@@ -144,16 +182,14 @@ def _record(
     return record()
 
 
-def _rights(folder: Any, fail: Any) -> Any:
+def _rights(folder: Any) -> Any:
     from llm_assist.errors import RightsError
     from llm_assist.rights import load_rights
 
     try:
         return load_rights(folder)
     except RightsError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        fail(f"the rights knowledge base {folder} has errors")
+        fail(f"the rights knowledge base {folder} has errors", exc.diagnostics)
 
 
 def render_note(payload: dict[str, Any]) -> str:
@@ -181,7 +217,3 @@ def render_note(payload: dict[str, Any]) -> str:
         if items:
             out += ["", f"{title}:", *(f"  - {item}" for item in items)]
     return "\n".join(out)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(assist_group())

@@ -8,7 +8,11 @@ malformed proof file, bad settings, a database that is not migrated). Never a tr
 The database and the signer key come from the settings (:mod:`api.settings`). An embedded
 SQLite database is migrated on first use; PostgreSQL is migrated with ``claims db upgrade``.
 ``verify-proof`` and ``verify-consistency`` touch neither the database nor the settings:
-they need only the public key and the files they are given.
+they need only the public key and the files they are given, and accept only checkpoints of
+the log the key is named for unless ``--origin`` names another (docs/audit-format.md).
+
+SQLAlchemy, Alembic and the settings are imported inside the commands, so that loading this
+group costs the other ``claims`` commands nothing (:mod:`api.cli`).
 """
 
 from __future__ import annotations
@@ -19,59 +23,44 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from api import migrations
-from api.settings import Settings, SettingsError, get_settings
-from audit.bundle import (
-    consistency_document,
-    parse_bundle,
-    parse_consistency_document,
-    verify_bundle,
-    verify_consistency_document,
+from api.cli.common import (
+    FINDINGS,
+    backend_option,
+    example,
+    fail,
+    git_revision,
+    parse_as_of,
+    read_claim,
+    run_evaluate,
 )
-from audit.canonical import canonical_json, parse_json, sha256_hex
-from audit.chain import entry_hash_of, event_document
-from audit.checkpoint import parse_checkpoint
-from audit.checkpoints import consistency_proof_between, create_checkpoint, inclusion_proof_for
-from audit.config import AuditConfig
-from audit.db import create_engine, upgrade
 from audit.errors import (
     AuditError,
-    CanonicalError,
     ChainError,
-    CheckpointError,
-    ProofError,
+    CheckpointOriginError,
     SnapshotError,
     TamperError,
 )
-from audit.export import export_claim
-from audit.merkle import InclusionProof
-from audit.replay import Replayer, record_decision
-from audit.snapshot import snapshot_ruleset
-from audit.verification import verify_store
-from audit.verifier import verify_event_proof
 
-__all__ = ["audit_group", "db_group"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-TAMPERED = 1
-USER_ERROR = 2
+    from api.settings import Settings
+    from audit.config import AuditConfig
+
+__all__ = ["audit_group", "audit_store", "db_group", "guarded"]
+
+TAMPERED = FINDINGS
 #: Show a progress bar when verifying at least this many events.
 PROGRESS_MIN = 10_000
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, code: int = USER_ERROR) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _guarded(func: F) -> F:
+def guarded(func: F) -> F:
     """Turn every expected error into a message and an exit status (module docstring)."""
 
     @functools.wraps(func)
@@ -79,19 +68,39 @@ def _guarded(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (ChainError, TamperError, SnapshotError) as exc:
-            _fail(f"TAMPERED: {exc}", TAMPERED)
-        except (SettingsError, AuditError, ValueError, OSError) as exc:
-            _fail(str(exc))
-        except SQLAlchemyError as exc:  # e.g. the database cannot be reached
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            _fail(f"database error: {reason}")
+            fail(f"TAMPERED: {exc}", code=TAMPERED)
+        except (AuditError, ValueError, OSError) as exc:
+            fail(str(exc))
+        except Exception as exc:
+            if _is_settings_error(exc):
+                fail(str(exc))
+            if _is_database_error(exc):  # e.g. the database cannot be reached
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                fail(f"database error: {reason}")
+            raise
 
     return wrapper  # type: ignore[return-value]
 
 
+def _is_settings_error(exc: Exception) -> bool:
+    from api.settings import SettingsError
+
+    return isinstance(exc, SettingsError)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    # Not imported for the check: an error cannot come from SQLAlchemy if it was never loaded.
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
+
+
 @contextmanager
-def _store(*, signer: bool = True) -> Iterator[tuple[Settings, AuditConfig, Engine]]:
+def audit_store(*, signer: bool = True) -> Iterator[tuple[Settings, AuditConfig, Engine]]:
     """Settings, audit config and engine; ``signer=False`` leaves the signer key alone."""
+    from api.settings import get_settings
+    from audit.config import AuditConfig
+    from audit.db import create_engine, upgrade
+
     settings = get_settings()
     if signer:
         config = settings.audit_config()
@@ -114,7 +123,7 @@ def _read(path: str, what: str) -> str:
     try:
         return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {what} {path}: {exc}")
+        fail(f"cannot read {what} {path}: {exc}")
 
 
 def _public_key(value: str) -> str:
@@ -130,31 +139,52 @@ PUBLIC_KEY = click.option(
     required=True,
     help="the log's verifier key (name+id+key), or a file holding it",
 )
-ORIGIN = click.option("--origin", default=None, help="require checkpoints of this log origin")
+ORIGIN = click.option(
+    "--origin",
+    default=None,
+    help="accept checkpoints of this log origin (default: the public key's name)",
+)
 
 
-@click.group("audit", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "audit",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims audit verify", "claims audit replay EVENT_ID"),
+)
 def audit_group() -> None:
     """The immutable audit trail: verify, prove, replay and export audited decisions."""
 
 
-@click.group("db", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "db",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims db upgrade"),
+)
 def db_group() -> None:
     """Database administration."""
 
 
-@db_group.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@db_group.command(
+    "upgrade",
+    epilog=example(
+        "claims db upgrade",
+        "CLAIMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test claims db upgrade",
+    ),
+)
+@click.option("--revision", default="head", help="audit trail revision to migrate to")
 @click.option(
     "--app-role",
     default="claims_app",
-    show_default=True,
     help="PostgreSQL role granted only SELECT and INSERT on the audit tables",
 )
-@_guarded
+@guarded
 def db_upgrade_command(revision: str, app_role: str) -> None:
     """Apply the database migrations: the audit trail's (tables, triggers, privileges; up to
     ``--revision``), then the service's own tables (to their head)."""
+    from api import migrations
+    from api.settings import get_settings
+    from audit.db import create_engine, upgrade
+
     settings = get_settings()
     engine = create_engine(settings.database_url)
     try:
@@ -170,14 +200,27 @@ def db_upgrade_command(revision: str, app_role: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("verify")
+@audit_group.command(
+    "verify", epilog=example("claims audit verify", "claims audit verify --public-key audit.pub")
+)
 @click.option("--from", "from_seq", type=click.IntRange(min=1), default=1, help="first seq")
-@click.option("--public-key", "public_key", default=None, help="verifier key (default: ours)")
-@click.option("--progress/--no-progress", default=None, help="progress bar on stderr")
-@_guarded
+@click.option(
+    "--public-key",
+    "public_key",
+    default=None,
+    help="verifier key, or a file holding it (default: the key of our signer key)",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"progress bar on stderr (default: from {PROGRESS_MIN:,} events)",
+)
+@guarded
 def verify_command(from_seq: int, public_key: str | None, progress: bool | None) -> None:
     """Check every link, payload hash, checkpoint root and signature."""
-    with _store(signer=public_key is None) as (_, config, engine):
+    from audit.verification import verify_store
+
+    with audit_store(signer=public_key is None) as (_, config, engine):
         key = _public_key(public_key) if public_key else config.verifier_key()
         sizes: list[int] = []
         bar_ctx: Any = None
@@ -203,10 +246,10 @@ def verify_command(from_seq: int, public_key: str | None, progress: bool | None)
             if bar_ctx is not None:
                 bar_ctx.__exit__(None, None, None)
     if report.problem is not None:
-        _fail(
+        fail(
             f"TAMPERED: first bad seq {report.problem.seq}: {report.problem.reason} "
             f"({report.events_checked} events checked before it)",
-            TAMPERED,
+            code=TAMPERED,
         )
     span = f"seq {report.first_seq}..{report.last_seq}" if report.events_checked else "empty log"
     click.echo(
@@ -220,106 +263,136 @@ def verify_command(from_seq: int, public_key: str | None, progress: bool | None)
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("checkpoint")
-@_guarded
+@audit_group.command("checkpoint", epilog=example("claims audit checkpoint"))
+@guarded
 def checkpoint_command() -> None:
     """Sign a checkpoint of the log at its current size now, and print it."""
-    with _store() as (_, config, engine):
+    from audit.checkpoints import create_checkpoint
+
+    with audit_store() as (_, config, engine):
         checkpoint = create_checkpoint(engine, config=config)
     click.echo(checkpoint.note, nl=False)
 
 
-@audit_group.command("public-key")
-@_guarded
+@audit_group.command("public-key", epilog=example("claims audit public-key > audit.pub"))
+@guarded
 def public_key_command() -> None:
     """Print the verifier (public) key of the log's signer key."""
+    from api.settings import get_settings
+
     click.echo(get_settings().audit_config().verifier_key())
 
 
-@audit_group.command("prove")
+@audit_group.command("prove", epilog=example("claims audit prove EVENT_ID proof/"))
 @click.argument("event_id")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--checkpoint", "tree_size", type=int, default=None, help="checkpoint size")
-@_guarded
+@click.option(
+    "--checkpoint",
+    "tree_size",
+    type=int,
+    default=None,
+    help="size of the checkpoint to prove against (default: the latest)",
+)
+@guarded
 def prove_command(event_id: str, folder: str, tree_size: int | None) -> None:
-    """Write event.json, proof.json and checkpoint.txt of one event into FOLDER."""
-    with _store(signer=False) as (_, _config, engine):
+    """Write event.json, proof.json, checkpoint.txt and proof.tlog-proof of one event into
+    FOLDER."""
+    from audit.checkpoints import inclusion_proof_for
+
+    with audit_store(signer=False) as (_, _config, engine):
         (proven,) = inclusion_proof_for(engine, event_ids=[event_id], tree_size=tree_size)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "event.json").write_text(canonical_json(event_document(proven.event)), encoding="utf-8")
-    (out / "proof.json").write_text(proven.proof.to_json(), encoding="utf-8")
-    (out / "checkpoint.txt").write_text(proven.checkpoint.note, encoding="utf-8")
+    for name, text in proven.files().items():
+        (out / name).write_text(text, encoding="utf-8")
     click.echo(
         f"ok: event {event_id} (seq {proven.event.seq}) in checkpoint {proven.checkpoint.tree_size}"
-        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.json "
-        f"{out}/checkpoint.txt --public-key KEY"
+        f"; check with: claims audit verify-proof {out}/event.json {out}/proof.tlog-proof "
+        "--public-key KEY"
     )
 
 
-@audit_group.command("verify-proof")
-@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.json CHECKPOINT.txt")
-@click.option("--bundle", default=None, help="an export bundle instead of the three files")
+def _not_verified(exc: AuditError) -> NoReturn:
+    hint = ""
+    if isinstance(exc, CheckpointOriginError):
+        hint = f" (to accept checkpoints of {exc.origin!r}, pass --origin {exc.origin})"
+    fail(f"does NOT verify: {exc}{hint}", code=TAMPERED)
+
+
+@audit_group.command(
+    "verify-proof",
+    epilog=example(
+        "claims audit verify-proof proof/event.json proof/proof.tlog-proof --public-key audit.pub",
+        "claims audit verify-proof --bundle bundle.json --public-key audit.pub",
+    ),
+)
+@click.argument("files", nargs=-1, metavar="EVENT.json PROOF.tlog-proof|PROOF.json CHECKPOINT.txt")
+@click.option(
+    "--bundle",
+    default=None,
+    help="an export bundle instead of the files (default: the files)",
+)
 @PUBLIC_KEY
 @ORIGIN
-@_guarded
+@guarded
 def verify_proof_command(
     files: tuple[str, ...], bundle: str | None, public_key: str, origin: str | None
 ) -> None:
-    """Verify an event's inclusion in a signed checkpoint, with no database."""
+    """Verify an event's inclusion in a signed checkpoint, with no database.
+
+    Checkpoints must be for the log named by the public key unless --origin names another.
+    """
+    from audit.bundle import parse_bundle, verify_bundle
+    from audit.errors import CanonicalError, CheckpointError, ProofError
+    from audit.verifier import ProofFiles
+
     key = _public_key(public_key)
     if bundle is not None:
         if files:
-            _fail("give either --bundle or EVENT.json PROOF.json CHECKPOINT.txt, not both")
+            fail("give either --bundle or the proof files, not both")
         text = _read(bundle, "bundle")
         try:
             parse_bundle(text)
         except ProofError as exc:
-            _fail(f"malformed bundle {bundle}: {exc}")
+            fail(f"malformed bundle {bundle}: {exc}")
         try:
             ids = verify_bundle(text, key, origin=origin)
         except (ProofError, CheckpointError) as exc:
-            _fail(f"does NOT verify: {exc}", TAMPERED)
+            _not_verified(exc)
         click.echo(f"ok: {len(ids)} events of the bundle are in its signed checkpoint")
         return
-    if len(files) != 3:
-        _fail("expected EVENT.json PROOF.json CHECKPOINT.txt (or --bundle FILE)")
-    event_text, proof_text, note = (_read(f, w) for f, w in zip(files, _KINDS, strict=True))
+    if len(files) not in (2, 3):
+        fail("expected EVENT.json PROOF.tlog-proof, or EVENT.json PROOF.json CHECKPOINT.txt")
+    texts = [_read(f, w) for f, w in zip(files, _KINDS, strict=False)]
     try:
-        event = parse_json(event_text)
-        proof = InclusionProof.from_json(proof_text)
-        checkpoint = parse_checkpoint(note)
+        parsed = ProofFiles.parse(texts[0], texts[1], texts[2] if len(texts) == 3 else None)
     except (CanonicalError, ProofError, CheckpointError) as exc:
-        _fail(f"malformed input: {exc}")
-    if not isinstance(event, dict):
-        _fail(f"{files[0]} is not an event object")
+        fail(f"malformed input: {exc}")
     try:
-        verify_event_proof(
-            canonical_json(event),
-            proof.to_dict(),
-            note,
-            key,
-            origin=origin,
-            entry_hash_of=entry_hash_of,
-        )
+        checkpoint = parsed.verify(key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        _fail(f"does NOT verify: {exc}", TAMPERED)
+        _not_verified(exc)
     click.echo(
-        f"ok: event {event.get('event_id')} (seq {event.get('seq')}) is in checkpoint "
-        f"{checkpoint.size} of {checkpoint.origin}"
+        f"ok: event {parsed.event.get('event_id')} (seq {parsed.event.get('seq')}) is in "
+        f"checkpoint {checkpoint.size} of {checkpoint.origin}"
     )
 
 
 _KINDS = ("event file", "proof file", "checkpoint file")
 
 
-@audit_group.command("consistency")
+@audit_group.command(
+    "consistency", epilog=example("claims audit consistency 100 200 > consistency.json")
+)
 @click.argument("first_size", type=int)
 @click.argument("second_size", type=int)
-@_guarded
+@guarded
 def consistency_command(first_size: int, second_size: int) -> None:
     """Print a proof that checkpoint SECOND_SIZE extends checkpoint FIRST_SIZE."""
-    with _store(signer=False) as (_, _config, engine):
+    from audit.bundle import consistency_document
+    from audit.checkpoints import consistency_proof_between
+
+    with audit_store(signer=False) as (_, _config, engine):
         proof, first, second = consistency_proof_between(
             engine, first_size=first_size, second_size=second_size
         )
@@ -327,23 +400,29 @@ def consistency_command(first_size: int, second_size: int) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-@audit_group.command("verify-consistency")
+@audit_group.command(
+    "verify-consistency",
+    epilog=example("claims audit verify-consistency consistency.json --public-key audit.pub"),
+)
 @click.argument("document_file", metavar="CONSISTENCY.json")
 @PUBLIC_KEY
 @ORIGIN
-@_guarded
+@guarded
 def verify_consistency_command(document_file: str, public_key: str, origin: str | None) -> None:
     """Verify that one signed checkpoint extends another, with no database."""
+    from audit.bundle import parse_consistency_document, verify_consistency_document
+    from audit.errors import CheckpointError, ProofError
+
     text = _read(document_file, "consistency document")
     key = _public_key(public_key)
     try:
         parse_consistency_document(text)
     except ProofError as exc:
-        _fail(f"malformed consistency document {document_file}: {exc}")
+        fail(f"malformed consistency document {document_file}: {exc}")
     try:
         first, second = verify_consistency_document(text, key, origin=origin)
     except (ProofError, CheckpointError) as exc:
-        _fail(f"does NOT verify: {exc}", TAMPERED)
+        _not_verified(exc)
     click.echo(f"ok: checkpoint {second} extends checkpoint {first}")
 
 
@@ -352,56 +431,68 @@ def verify_consistency_command(document_file: str, public_key: str, origin: str 
 # ---------------------------------------------------------------------------------------------
 
 
-@audit_group.command("append-decision")
+@audit_group.command(
+    "append-decision",
+    epilog=example("claims audit append-decision examples/claim.json --ruleset rulesets/cn-health"),
+)
 @click.argument("claim_file", metavar="CLAIM.json")
 @click.option("--ruleset", "ruleset", required=True, help="ruleset folder")
-@click.option("--as-of", "as_of", default=None, help="evaluate as at this ISO date-time")
-@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
-@click.option("--actor", default="cli", show_default=True, help="who records the decision")
-@_guarded
+@click.option(
+    "--as-of", "as_of", default=None, help="evaluate as at this ISO date-time (default: now)"
+)
+@backend_option
+@click.option("--actor", default="cli", help="who records the decision")
+@guarded
 def append_decision_command(
     claim_file: str, ruleset: str, as_of: str | None, backend: str | None, actor: str
 ) -> None:
     """Evaluate a claim, snapshot its ruleset, append the decision; print the event id."""
-    from api.cli import _backend, git_revision, parse_as_of, read_claim, run_evaluate
+    from audit.replay import record_decision
+    from audit.snapshot import snapshot_ruleset
     from engine.errors import RulesetError
 
     root = Path(ruleset)
     if not (root / "ruleset.yaml").is_file():
-        _fail(f"--ruleset: '{ruleset}' is not a ruleset folder (it must contain ruleset.yaml)")
+        fail(f"--ruleset: '{ruleset}' is not a ruleset folder (it must contain ruleset.yaml)")
     try:
         snapshot, program = snapshot_ruleset(
             root, revision=git_revision(root), display=ruleset.rstrip("/")
         )
     except RulesetError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        _fail(f"ruleset {ruleset} has errors; nothing was evaluated")
+        fail(f"ruleset {ruleset} has errors; nothing was evaluated", exc.diagnostics)
     claim = read_claim(claim_file)
-    decision = run_evaluate(program, claim, parse_as_of(as_of), _backend(backend))
-    with _store() as (_, config, engine):
+    decision = run_evaluate(program, claim, parse_as_of(as_of), backend)
+    with audit_store() as (_, config, engine):
         event = record_decision(
             engine, snapshot=snapshot, claim=claim, decision=decision, actor=actor, config=config
         )
     click.echo(event.event_id)
 
 
-@audit_group.command("replay")
+@audit_group.command("replay", epilog=example("claims audit replay EVENT_ID"))
 @click.argument("event_id")
-@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
-@_guarded
+@click.option(
+    "--backend",
+    type=click.Choice(["durable", "native"]),
+    default=None,
+    help="replay on this backend (default: the recorded one)",
+)
+@guarded
 def replay_command(event_id: str, backend: str | None) -> None:
     """Re-evaluate a decision event and compare its canonical JSON byte for byte."""
-    with _store(signer=False) as (_, _config, engine):
+    from audit.canonical import sha256_hex
+    from audit.replay import Replayer
+
+    with audit_store(signer=False) as (_, _config, engine):
         result = Replayer(engine).replay(event_id, backend=backend)
     where = f"event {event_id} (seq {result.seq}, claim {result.claim_id}, {result.backend})"
     if not result.matches:
         at = result.first_difference() or 0
-        _fail(
+        fail(
             f"REPLAY DIFFERS: {where} at byte {at}:\n"
             f"  recorded: {result.recorded[max(at - 40, 0) : at + 40]}\n"
             f"  replayed: {result.replayed[max(at - 40, 0) : at + 40]}",
-            TAMPERED,
+            code=TAMPERED,
         )
     note = " (engine block ignored: other backend)" if result.engine_block_ignored else ""
     click.echo(
@@ -410,17 +501,21 @@ def replay_command(event_id: str, backend: str | None) -> None:
     )
 
 
-@audit_group.command("export")
+@audit_group.command(
+    "export", epilog=example("claims audit export --claim CLM-2026-000123 -o bundle.json")
+)
 @click.option("--claim", "claim_id", required=True, help="claim id")
-@click.option("--output", "-o", default=None, help="write to this file instead of stdout")
-@_guarded
+@click.option("--output", "-o", default=None, help="write to this file (default: stdout)")
+@guarded
 def export_command(claim_id: str, output: str | None) -> None:
     """One claim's events with inclusion proofs and the signed checkpoint, as JSON."""
-    with _store() as (_, config, engine):
+    from audit.export import export_claim
+
+    with audit_store() as (_, config, engine):
         bundle = export_claim(engine, claim_id=claim_id, config=config)
-    text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = bundle.text()
     if output is None:
         click.echo(text, nl=False)
         return
     Path(output).write_text(text, encoding="utf-8")
-    click.echo(f"ok: {len(bundle['events'])} events of claim {claim_id} written to {output}")
+    click.echo(f"ok: {len(bundle.events)} events of claim {claim_id} written to {output}")

@@ -1,19 +1,14 @@
-"""Rule authors' workflow in git: ``claims rules schema | diff | impact``.
+"""``claims rules diff | impact``: the rule author's workflow in git.
 
-``register(rules_group)`` adds the three commands to the ``claims rules`` group (it does
-nothing the second time). Exit status as everywhere in the CLI: 0 with a result, 2 with a
-clear message on stderr for anything the user can fix (an unknown revision, a ruleset that does
-not compile at a revision, an invalid claim, a bad flag); ``schema --check`` exits 1 when the
-committed schema is stale.
-
-- ``schema [--output PATH] [--check]``: the JSON Schema of ruleset YAML
-  (``engine.ruleset.jsonschema``); ``--check`` compares it with ``PATH`` (default
-  ``schemas/ruleset.schema.json``, relative to the current folder).
 - ``diff REV_A [REV_B] [PATH]``: semantic diff of the rulesets under ``PATH`` (default
   ``rulesets``) between two revisions; ``WORKTREE`` (the default REV_B) is the working tree.
   With two arguments the second is REV_B if git knows it as a revision, else PATH.
 - ``impact --base REV``: the decisions of a claim corpus that change between the base
   revision's rulesets and the working tree's (``engine.impact``).
+
+Exit status as everywhere in the CLI (:mod:`api.cli.common`): 0 with a result, 2 with a clear
+message on stderr for anything the user can fix (an unknown revision, a ruleset that does not
+compile at a revision, an invalid claim, a bad flag).
 """
 
 from __future__ import annotations
@@ -23,90 +18,31 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
+from api.cli.common import backend_option, example, fail, parse_as_of
 from api.git_revisions import WORKTREE, GitError, Repo
 from api.routing import RULESETS, ruleset_for_claim
 from api.ruleset_revisions import RulesetLoadError, load_rulesets
-from engine.backends import available_backends
 from engine.claim import Claim, load_claim
 from engine.decision import canonical_json
 from engine.errors import ClaimValidationError, Diagnostic
-from engine.impact import ImpactReport, evaluate_digest
 from engine.program import Program
-from engine.ruleset.diff import diff_rulesets
 from engine.ruleset.ir import RulesetIR
-from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
 from engine.ruleset.source import RULESET_FILE
 
-USER_ERROR = 2
-STALE = 1
+if TYPE_CHECKING:
+    from engine.impact import ImpactReport
+
+__all__ = ["diff_command", "impact_command"]
+
 DEFAULT_RULESETS = str(RULESETS)
 DEFAULT_CLAIMS = "examples/claims"
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-
-
-def fail(message: str, diagnostics: Iterable[Diagnostic] = ()) -> NoReturn:
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
-    click.echo(f"error: {message}", err=True)
-    sys.exit(USER_ERROR)
-
-
-def register(rules_group: click.Group) -> None:
-    """Add ``schema``, ``diff`` and ``impact`` to the ``claims rules`` group (idempotent)."""
-    for command in (schema_command, diff_command, impact_command):
-        assert command.name is not None
-        present = rules_group.commands.get(command.name)
-        if present is None:
-            rules_group.add_command(command)
-        elif present is not command:
-            raise RuntimeError(f"'rules {command.name}' is already a different command")
-
-
-# ---------------------------------------------------------------------------------------------
-# schema
-# ---------------------------------------------------------------------------------------------
-
-
-@click.command("schema")
-@click.option("--output", "output", default=None, help="write the schema to this file")
-@click.option(
-    "--check",
-    is_flag=True,
-    help=f"exit 1 if --output (default {SCHEMA_PATH}) is not the generated schema",
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="output format"
 )
-def schema_command(output: str | None, check: bool) -> None:
-    """Print (or write) the JSON Schema of ruleset YAML, generated from the key tables."""
-    text = render_schema()
-    if check:
-        _check_schema(Path(output or SCHEMA_PATH), text)
-    elif output:
-        path = Path(output)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror}")
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-def _check_schema(path: Path, text: str) -> None:
-    try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = None
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
-    if current != text:
-        state = "missing" if current is None else "stale"
-        click.echo(f"{path} is {state}: run `claims rules schema --output {path}`", err=True)
-        sys.exit(STALE)
-    click.echo(f"ok: {path} is up to date")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +50,13 @@ def _check_schema(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@click.command("diff")
+@click.command(
+    "diff",
+    epilog=example(
+        "claims rules diff HEAD WORKTREE",
+        "claims rules diff main HEAD rulesets/cn-health --format json",
+    ),
+)
 @click.argument("args", nargs=-1, required=True, metavar="REV_A [REV_B] [PATH]")
 @FORMAT
 def diff_command(args: tuple[str, ...], fmt: str) -> None:
@@ -125,6 +67,8 @@ def diff_command(args: tuple[str, ...], fmt: str) -> None:
     and every rule, derived fact, table, benefit step, SLA node and label added, removed or
     changed (field by field). Not a text diff: comments and layout are ignored.
     """
+    from engine.ruleset.diff import diff_rulesets
+
     rev_a, rev_b, path = _diff_args(args)
     try:
         repo = Repo.containing(path)
@@ -185,20 +129,30 @@ def _load_sides(
 # ---------------------------------------------------------------------------------------------
 
 
-@click.command("impact")
-@click.option("--base", "base", required=True, help="the revision to compare the worktree with")
-@click.option(
-    "--claims", "claims_dir", default=DEFAULT_CLAIMS, show_default=True, help="*.json claims"
+@click.command(
+    "impact",
+    epilog=example(
+        "claims rules impact --base HEAD",
+        "claims rules impact --base main --claims examples/claims "
+        "--as-of 2025-07-01T09:00:00+08:00 --format json",
+    ),
 )
+@click.option("--base", "base", required=True, help="the revision to compare the worktree with")
+@click.option("--claims", "claims_dir", default=DEFAULT_CLAIMS, help="folder of *.json claims")
 @click.option(
     "--audit",
     "from_audit",
     is_flag=True,
     help="use the claims of the audit trail's decisions (CLAIMS_DATABASE_URL) instead",
 )
-@click.option("--ruleset", "ruleset", default=None, help="one ruleset folder for every claim")
+@click.option(
+    "--ruleset",
+    "ruleset",
+    default=None,
+    help="one ruleset folder for every claim (default: routed per claim, see api/routing.py)",
+)
 @click.option("--as-of", "as_of", default=None, help="ISO date-time with offset (default: now)")
-@click.option("--backend", type=click.Choice(["durable", "native"]), default=None)
+@backend_option
 @FORMAT
 def impact_command(
     base: str,
@@ -217,11 +171,9 @@ def impact_command(
     (complaints: cn-complaints; US: us-erisa; others: cn-health). Reports outcome, payable
     amount, reason codes and SLA due dates that change, then a summary.
     """
-    from api.cli import parse_as_of  # api.cli registers this module: import it late
+    from engine.impact import ImpactReport
 
     when = parse_as_of(as_of)
-    if backend is not None and backend not in available_backends():
-        fail(f"--backend {backend} is not available here ({', '.join(available_backends())})")
     claims = _audit_claims() if from_audit else _read_claims(claims_dir)
     pick, path, names = _ruleset_choice(ruleset, [claim for _, claim in claims])
     try:
@@ -247,6 +199,8 @@ def _evaluate_all(
     backend: str | None,
 ) -> None:
     """Evaluate each claim on both sides, with a progress bar on stderr."""
+    from engine.impact import evaluate_digest
+
     label = f"evaluating {len(claims)} claim(s) twice"
     with click.progressbar(claims, label=label, file=sys.stderr) as bar:
         for file, claim in bar:
