@@ -37,9 +37,9 @@ from engine.money import Money, Rate
 from engine.strict_json import loads_strict
 
 __all__ = [
-    "Claim", "Document", "Event", "Incident", "Item", "Member", "Policy", "PriorClaim",
-    "claim_to_json_dict", "id_check_digit", "id_number_checksum_valid", "load_claim",
-    "luhn_valid", "problems_from_validation_error",
+    "Backdating", "Claim", "Document", "DocumentType", "Event", "Incident", "Item", "Member",
+    "Policy", "PriorClaim", "Voiding", "claim_to_json_dict", "id_check_digit",
+    "id_number_checksum_valid", "load_claim", "luhn_valid", "problems_from_validation_error",
 ]  # fmt: skip
 
 _DATE_REASON = "must be a date in ISO 8601 form (YYYY-MM-DD)"
@@ -241,14 +241,50 @@ class Item(BaseModel):
         return value
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# Why left out of dumps when unset: claims written before these fields existed keep their
+# exact JSON text (stored bodies, content hashes and the facts rules see stay the same).
+def _omitted_when_unset() -> Any:
+    return Field(default=None, exclude_if=_absent)
+
+
+DocumentType = Literal[
+    "claim_form", "id_copy", "invoice", "itemized_bill", "discharge_summary",
+    "medical_record", "diagnosis_certificate", "bank_account", "police_report", "other",
+]  # fmt: skip
+
+
 class Document(BaseModel):
+    """A document the insurer holds. Under engine semantics 0.2.0 a rule sees it only from
+    ``received_at`` on (:mod:`engine.semantics`)."""
+
     model_config = _FROZEN
 
-    type: Literal[
-        "claim_form", "id_copy", "invoice", "itemized_bill", "discharge_summary",
-        "medical_record", "diagnosis_certificate", "bank_account", "police_report", "other",
-    ]  # fmt: skip
+    type: DocumentType
     received_at: IsoDateTime
+    reference: NonEmptyStr | None = _omitted_when_unset()
+
+
+class Voiding(BaseModel):
+    """Why, by whom and when a timeline event was voided: it stays on record, and no rule,
+    derived fact or clock counts it."""
+
+    model_config = _FROZEN
+
+    reason: NonEmptyStr
+    by: NonEmptyStr
+    at: IsoDateTime
+
+
+class Backdating(BaseModel):
+    """Why an event is dated before the latest event already on the timeline."""
+
+    model_config = _FROZEN
+
+    reason: NonEmptyStr
 
 
 class Event(BaseModel):
@@ -257,6 +293,8 @@ class Event(BaseModel):
     type: Annotated[str, _matching(_SNAKE, "must be snake_case such as claim_received")]
     at: IsoDateTime
     detail: dict[str, Any] = Field(default_factory=dict)
+    backdated: Backdating | None = _omitted_when_unset()
+    void: Voiding | None = _omitted_when_unset()
 
 
 class PriorClaim(BaseModel):

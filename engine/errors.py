@@ -6,6 +6,9 @@ Hierarchy (every class carries structured fields, never just a string)::
     ├── ClaimValidationError      invalid claim JSON; ``problems`` lists every (path, reason)
     ├── RulesetError              a ruleset failed to load/compile; ``diagnostics`` lists all
     ├── TimelineError             a claim's event timeline is inconsistent (index + reason)
+    │   └── TimelineRuleError     an event breaks the ruleset's lifecycle (engine.lifecycle)
+    ├── LifecycleError            the claim's life refuses an operation: patches, overrides,
+    │                             approvals, payments, voids (tree in engine/lifecycle/errors.py)
     ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)

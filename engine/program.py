@@ -24,6 +24,9 @@ from engine.ruleset.tables import table_function
 from engine.semantics import Semantics
 
 Facts = dict[str, Any]
+#: Facts key of the counted events with their index on the claim, for the SLA clocks; not a
+#: name the condition language can spell, so no rule reads it.
+TIMELINE = "__timeline__"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Program:
         if as_of.tzinfo is None:
             raise EvaluationError("as_of must include a UTC offset", path="as_of")
         facts: Facts = claim.model_dump(mode="python")
+        _as_of_view(facts, as_of, semantics)
         facts["as_of"] = as_of
         facts["today"] = as_of.astimezone(self.tz).date()
         items = facts["items"]
@@ -83,6 +87,22 @@ class Program:
             except EvaluationError as exc:
                 raise EvaluationError(f"derived fact '{name}': {exc.reason}", path=name) from exc
         return facts
+
+
+def _as_of_view(facts: Facts, as_of: dt.datetime, semantics: Semantics) -> None:
+    """What of the timeline and the documents exists for this evaluation, in place.
+
+    A void event never counts (it stays on the claim, marked, for history). Under
+    :attr:`Semantics.reads_as_of` an event dated after ``as_of`` or a document received after
+    it does not exist yet. Clocks name events by their position on the claim, so the events
+    kept are also stored under :data:`TIMELINE` with their original index.
+    """
+    kept = [(i, e) for i, e in enumerate(facts["events"]) if e.get("void") is None]
+    if semantics.reads_as_of:
+        kept = [(i, e) for i, e in kept if e["at"] <= as_of]
+        facts["documents"] = [d for d in facts["documents"] if d["received_at"] <= as_of]
+    facts["events"] = [e for _, e in kept]
+    facts[TIMELINE] = kept
 
 
 def line_facts(facts: Facts) -> list[Facts]:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Every semantics version a decision may carry, oldest first.
-KNOWN: tuple[str, ...] = ("0.1.0",)
+KNOWN: tuple[str, ...] = ("0.1.0", "0.2.0")
 #: What new decisions are made with.
 CURRENT = KNOWN[-1]
 
@@ -64,6 +64,13 @@ class Semantics:
     def since(self, version: str) -> bool:
         """True when this semantics includes the change introduced in ``version``."""
         return _key(self.version) >= _key(version)
+
+    @property
+    def reads_as_of(self) -> bool:
+        """0.2.0: rules, derived facts and clocks see only the events dated at or before
+        ``as_of`` and the documents received by then; before, ``events`` and ``documents``
+        were read whole (a document that arrived later erased a missed one-time notice)."""
+        return self.since("0.2.0")
 
     @classmethod
     def of(cls, version: str | None) -> Semantics:

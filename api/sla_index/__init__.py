@@ -21,16 +21,19 @@ What a ``sla_clock`` row promises, whatever part of the timeline ``as_of`` sees:
 Instants are whole Unix seconds rounded down, like the ``as_of`` asked, so every bound stays
 a bound. A claim whose rows cannot promise this is *undecided* (``sla_claim.decided`` false)
 and always computed in full: its ruleset was unavailable, its clocks raise (the endpoint
-then lists it as skipped, with the reason), or the ruleset reads ``as_of``/``today`` where
-the clocks' facts come from. Rows made with another version of the ruleset than the one the
-asking process uses are not trusted either, so a reload in one worker never makes another
-worker's answer wrong, only slower until :func:`rebuild` has run.
+then lists it as skipped, with the reason), the ruleset reads ``as_of``/``today`` where
+the clocks' facts come from, or a clock would apply (or start from a fact) differently before
+the claim's last event or document arrived (the engine reads ``events`` and ``documents`` as of
+``as_of``, so facts derived from them change as things arrive). Rows made with another version
+of the ruleset than the one the asking process uses are not trusted either, so a reload in one
+worker never makes another worker's answer wrong, only slower until :func:`rebuild` has run.
 """
 
 from api.sla_index.bounds import (
     ClaimIndex,
     ClockBounds,
     Rulesets,
+    arrival_dependence,
     index_claim,
     seconds,
     time_dependence,
@@ -49,6 +52,7 @@ __all__ = [
     "ClaimIndex",
     "ClockBounds",
     "Rulesets",
+    "arrival_dependence",
     "candidates",
     "could_be_urgent",
     "current_hashes",

@@ -24,6 +24,7 @@ __all__ = [
     "ClaimIndex",
     "ClockBounds",
     "Rulesets",
+    "arrival_dependence",
     "index_claim",
     "seconds",
     "time_dependence",
@@ -34,6 +35,8 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
 #: Facts that change with ``as_of``.
 _CLOCK_FACTS = frozenset({"as_of", "today"})
+#: Facts the engine reads as of ``as_of`` (engine semantics 0.2.0): they grow as things arrive.
+_ARRIVING = frozenset({"events", "documents"})
 
 
 class Rulesets(Protocol):
@@ -134,12 +137,80 @@ def time_dependence(program: Program) -> str | None:
 
 def _bounds(program: Program, claim: Claim) -> Iterator[ClockBounds]:
     ir = program.ir
-    # Any instant gives the same facts (time_dependence): the latest event is as good as any.
-    facts = program.facts(claim, max((e.at for e in claim.events), default=EPOCH))
+    arrivals = _arrivals(claim)
+    # From the last arrival on, every instant gives the same facts (time_dependence; the
+    # engine reads events and documents as of ``as_of``): the clocks' facts are those.
+    facts = program.facts(claim, arrivals[-1] if arrivals else EPOCH)
+    earlier = (
+        [(at, program.facts(claim, at)) for at in _instants_before(arrivals)]
+        if arrival_dependence(program)
+        else []
+    )
     events = timeline(ir, facts)
     calendar = WorkingCalendar(ir.calendar.name, ir.calendar.beyond)
     for compiled in program.sla:
+        _same_at_every_instant(compiled, facts, earlier, events)
         yield _clock(compiled, facts, events, program.tz, calendar)
+
+
+def _arrivals(claim: Claim) -> list[dt.datetime]:
+    """The instants at which what the rules read can change: events and documents arriving."""
+    instants = {e.at for e in claim.events if e.void is None}
+    instants |= {d.received_at for d in claim.documents}
+    return sorted(instants)
+
+
+def _instants_before(arrivals: list[dt.datetime]) -> list[dt.datetime]:
+    """One ``as_of`` inside each stretch of time before the last arrival (facts are constant
+    within one): just before the first arrival, then each arrival but the last."""
+    if not arrivals:
+        return []
+    return [arrivals[0] - dt.timedelta(microseconds=1), *arrivals[:-1]]
+
+
+@functools.lru_cache(maxsize=64)
+def arrival_dependence(program: Program) -> bool:
+    """True when a derived fact, a table input or a clock's ``applies_when``/``start_fact``
+    reads ``events`` or ``documents``, which the engine reads as of ``as_of``."""
+    ir = program.ir
+    nodes: list[Node] = [d.expr.node for d in ir.derives]
+    nodes += [i.expr.node for t in ir.tables for i in t.inputs]
+    nodes += [e.node for n in ir.sla for e in (n.applies_when, n.start_fact) if e is not None]
+    return any(
+        isinstance(n, Path) and not n.relative and n.parts[0] in _ARRIVING
+        for node in nodes
+        for n in walk(node)
+    )
+
+
+def _same_at_every_instant(
+    compiled: CompiledSla,
+    facts: Facts,
+    earlier: list[tuple[dt.datetime, Facts]],
+    events: list[TimelineEvent],
+) -> None:
+    """The rows hold for every ``as_of`` when, wherever the clock applies before the claim's
+    last arrival, it also applies in the end and starts from the same fact: an instant at which
+    it does not apply cannot make it urgent, nor can one before its first start event."""
+    node = compiled.node
+    since = None
+    if compiled.start_fact is None:
+        since = next((e.at for e in events if e.type in node.start_events), None)
+        if since is None:
+            return  # never started at any as_of
+    final = _fact_inputs(compiled, facts)
+    seen = [_fact_inputs(compiled, f) for at, f in earlier if since is None or at >= since]
+    if any(applies and (applies, start) != final for applies, start in seen):
+        raise _Undecided(
+            f"SLA '{compiled.node.id}' applies or starts differently before the claim's last "
+            "event or document arrived"
+        )
+
+
+def _fact_inputs(compiled: CompiledSla, facts: Facts) -> tuple[object, object]:
+    applies = compiled.applies_when is None or compiled.applies_when(facts, None) is True
+    start = compiled.start_fact(facts, None) if compiled.start_fact else None
+    return applies, start
 
 
 def _clock(

@@ -19,6 +19,7 @@ from engine.expression.types import ANY, DATE, DATETIME, Scope, T, list_of, mode
 from engine.ruleset.benefit_compile import compile_steps
 from engine.ruleset.context import CompileContext
 from engine.ruleset.ir import Derive, Expr, Rule, RulesetIdentity, RulesetIR, Table
+from engine.ruleset.lifecycle_compile import compile_lifecycle
 from engine.ruleset.placeholders import check_placeholders
 from engine.ruleset.schema import DERIVE, EXPLAIN, INCLUDED, RULE, TOP
 from engine.ruleset.sla_compile import compile_calendar, compile_event_types, compile_sla
@@ -90,9 +91,16 @@ class _Compiler:
             str(data.get("ruleset", "")), str(data.get("version", "")), content_hash, revision
         )
         self._check_timezone(data)
-        event_types = compile_event_types(self.ctx, data.get("events"))
+        event_types = compile_event_types(self.ctx, sections["events"])
+        self.ctx.file = main.path
         calendar = compile_calendar(self.ctx, data)
         sla = compile_sla(self.ctx, sections["sla"], self.scope(False), event_types)
+        lifecycle = compile_lifecycle(
+            self.ctx,
+            [(f.path, f.data) for f in files if isinstance(f.data, dict) and "lifecycle" in f.data],
+            event_types,
+            tuple(n.id for n in sla),
+        )
         return RulesetIR(
             identity=identity,
             title=str(data.get("title", "")),
@@ -109,6 +117,7 @@ class _Compiler:
             calendar=calendar,
             event_types=event_types,
             labels=self._labels(data),
+            lifecycle=lifecycle,
             extra={"files": [f.path for f in files]},
         )
 

@@ -25,6 +25,8 @@ from engine.ruleset.ir import (
     Derive,
     Explanation,
     Expr,
+    Lifecycle,
+    LifecycleRule,
     Rule,
     RulesetIR,
     SlaNode,
@@ -53,7 +55,7 @@ class Change:
 
 @dataclass(frozen=True)
 class ElementDiff:
-    kind: str  # derive | table | rule | benefit_step | sla | label
+    kind: str  # derive | table | rule | benefit_step | sla | lifecycle_rule | label
     id: str
     status: str  # added | removed | changed
     changes: tuple[Change, ...] = ()  # changed: the fields that differ
@@ -216,7 +218,24 @@ def header_fields(ir: RulesetIR) -> Fields:
         "hit_policy": ir.hit_policy,
         "calendar": {"name": ir.calendar.name, "beyond": ir.calendar.beyond},
         "events": list(ir.event_types),
+        "lifecycle": _lifecycle(ir.lifecycle),
     }
+
+
+def _lifecycle(lifecycle: Lifecycle | None) -> Fields | None:
+    if lifecycle is None:
+        return None
+    return {
+        "received": lifecycle.received,
+        "before_received": list(lifecycle.before_received),
+        "records": dict(lifecycle.records),
+        "payment_clock": lifecycle.payment_clock,
+    }
+
+
+def lifecycle_rule_fields(r: LifecycleRule) -> Fields:
+    checks = {"after": list(r.after), "open": list(r.open), "detail": list(r.detail)}
+    return {"event": list(r.events), **checks, "once": r.once, "title": r.title or None}
 
 
 def derive_fields(d: Derive) -> Fields:
@@ -335,6 +354,12 @@ ELEMENTS: tuple[tuple[str, Callable[[RulesetIR], dict[str, Fields]]], ...] = (
     ("rule", lambda ir: {r.id: rule_fields(r) for r in ir.rules}),
     ("benefit_step", lambda ir: {s.id: step_fields(s) for s in ir.benefit}),
     ("sla", lambda ir: {n.id: sla_fields(n) for n in ir.sla}),
+    (
+        "lifecycle_rule",
+        lambda ir: (
+            {r.id: lifecycle_rule_fields(r) for r in ir.lifecycle.rules} if ir.lifecycle else {}
+        ),
+    ),
     ("label", lambda ir: {code: dict(words) for code, words in ir.labels.items()}),
 )
 

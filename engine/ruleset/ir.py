@@ -147,6 +147,51 @@ class SlaNode:
     where: Where | None = None
 
 
+#: What the engine records on a claim's timeline as the claim lives (engine.lifecycle), each
+#: under the event type a ruleset names for it in ``lifecycle.records``.
+LIFECYCLE_ROLES = (
+    "decided",  # a determination (approve, partial, deny) by the rules or a person
+    "amount_agreed",  # the payable amount of a determination that pays
+    "documents_requested",  # written by people; detail.missing lists the documents
+    "document_received",  # one document arrived
+    "documents_completed",  # the last requested document arrived
+    "advance_paid",  # a payment that leaves part of the payable to pay
+    "paid",  # the payable is paid in full
+    "appeal_received",  # the claimant disputes the determination
+)
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """What an event of one of ``events`` needs from the current events dated before it."""
+
+    id: str
+    events: tuple[str, ...]
+    after: tuple[str, ...] = ()  # an earlier event of one of these types
+    open: tuple[str, ...] = ()  # an earlier one of these not yet closed by one of ``events``
+    once: bool = False  # no other current event of its type
+    detail: tuple[str, ...] = ()  # keys its detail must carry, non-empty
+    title: str = ""
+    suggestion: str = ""  # what to do when broken (default: said from the checks)
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The claim's life in a ruleset: which timeline events may follow which."""
+
+    received: str  # the event type that marks the claim received
+    before_received: tuple[str, ...] = ()  # the only types that may come (or be dated) before it
+    records: tuple[tuple[str, str], ...] = ()  # (role, event type), roles in LIFECYCLE_ROLES order
+    payment_clock: str | None = None  # SLA id whose deadline members see as "payment due by"
+    rules: tuple[LifecycleRule, ...] = ()
+    where: Where | None = None
+
+    def record(self, role: str) -> str | None:
+        """The event type recorded for ``role``, if the ruleset records it."""
+        return dict(self.records).get(role)
+
+
 @dataclass(frozen=True)
 class CalendarConfig:
     name: str = "CN"
@@ -186,6 +231,7 @@ class RulesetIR:
     calendar: CalendarConfig = CalendarConfig()
     event_types: tuple[str, ...] = ()
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {zh, en}
+    lifecycle: Lifecycle | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (sla...)
 
     def rules_in_order(self) -> list[Rule]:

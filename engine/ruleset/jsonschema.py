@@ -58,6 +58,12 @@ SECTIONS: dict[str, tuple[Mapping[str, Key], str]] = {
     "calendar": (spec.CALENDAR, "the working-day calendar of the ruleset"),
     "event_type": (spec.EVENT_TYPE, "an event type a claim's timeline may carry"),
     "explain": (spec.EXPLAIN, "text for the member in Chinese and English"),
+    "lifecycle": (spec.LIFECYCLE, "the claim's life: which timeline events may follow which"),
+    "lifecycle_records": (
+        spec.LIFECYCLE_RECORDS,
+        "the event types the engine records on the timeline as the claim lives",
+    ),
+    "lifecycle_rule": (spec.LIFECYCLE_RULE, "what an event needs from the events before it"),
 }
 
 
@@ -112,6 +118,14 @@ _SHAPES: dict[tuple[str, str], Schema] = {
     ("sla", "due_soon"): {"type": "string", "pattern": r"^\s*\d+\s*[hd]\s*$"},
     ("sla", "legal_basis"): _CITATIONS,
     ("sla", "explain"): _ref("explain"),
+    ("ruleset", "lifecycle"): _ref("lifecycle"),
+    ("lifecycle", "before_received"): _array({"type": "string"}),
+    ("lifecycle", "records"): _ref("lifecycle_records"),
+    ("lifecycle", "rules"): _array(_ref("lifecycle_rule")),
+    ("lifecycle_rule", "event"): _EVENTS,
+    ("lifecycle_rule", "after"): _EVENTS,
+    ("lifecycle_rule", "open"): _EVENTS,
+    ("lifecycle_rule", "detail"): _array({"type": "string"}, minItems=1),
     ("explain", "zh"): {"type": "string", "pattern": r"\S"},
     ("explain", "en"): {"type": "string", "pattern": r"\S"},
 }
@@ -179,6 +193,8 @@ def ruleset_schema() -> Schema:
     """The whole JSON Schema as a dict."""
     defs = {name: object_schema(name, keys, doc) for name, (keys, doc) in SECTIONS.items()}
     defs["benefit_step"]["allOf"] = _step_requirements()
+    # A lifecycle rule checks something: at least one of its check keys.
+    defs["lifecycle_rule"]["anyOf"] = [{"required": [k]} for k in spec.LIFECYCLE_CHECKS]
     return {
         "$schema": DIALECT,
         "title": "Claims engine ruleset",

@@ -19,6 +19,9 @@ E-TABLE-OVERLAP           two rows of a unique table match the same input
 W-TABLE-GAP               an input no row of a table matches (and no default)
 E-BENEFIT                 benefit steps without an eligible step
 E-SLA, E-EVENT            a malformed SLA node, an undeclared event type
+E-LIFECYCLE               a lifecycle rule that checks nothing or needs its own type open,
+                          a role recorded twice, a payment_clock that is no SLA clock
+E-LIFECYCLE-CYCLE         event types that each need another of them first: never recordable
 W-UNREACHABLE             a rule that can never apply under hit_policy first
 E-NO-TESTS                a ruleset folder without tests/*.yaml
 ========================  =======================================================

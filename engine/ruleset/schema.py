@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.ruleset.ir import OUTCOMES
+from engine.ruleset.ir import LIFECYCLE_ROLES, OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,12 @@ TOP = {
     "events": Key("list", doc="the event types a claim timeline may carry"),
     "labels": Key("map", doc="words for codes in explanations: {code: {zh: ..., en: ...}}"),
     "calendar": Key("map", doc="working-day calendar: {name: CN|weekdays, beyond: error|weekdays}"),
+    "lifecycle": Key("map", doc="the claim's life: which timeline events may follow which"),
 }
 
-INCLUDED = {k: TOP[k] for k in ("derive", "tables", "rules", "benefit", "sla")}
+INCLUDED = {
+    k: TOP[k] for k in ("derive", "tables", "rules", "benefit", "sla", "events", "lifecycle")
+}
 
 DERIVE = {
     "name": Key("str", True, doc="fact name; line-scope facts are read as line.<name>"),
@@ -198,3 +201,49 @@ SLA_EXTENSION = {
     "requires_approval": Key("bool", doc="the event's detail must name approved_by"),
     "requires_notice": Key("bool", doc="the event's detail must carry notice_at"),
 }
+
+LIFECYCLE = {
+    "received": Key(
+        "str",
+        True,
+        doc="event type that marks the claim received; only before_received types precede it",
+        missing="E-LIFECYCLE",
+    ),
+    "before_received": Key(
+        "list", doc="event types that may come, and be dated, before the claim is received"
+    ),
+    "records": Key(
+        "map", doc="event types the engine records for the claim's life: {decided: claim_decided}"
+    ),
+    "payment_clock": Key("str", doc="SLA id whose deadline a member sees as 'payment due by'"),
+    "rules": Key("list", doc="what an event of a type needs from the events before it"),
+}
+
+_RECORD_DOCS = {
+    "decided": "a determination (approve, partial, deny) by the rules or a person",
+    "amount_agreed": "the amount a determination pays (starts the payment clock)",
+    "documents_requested": "a request for documents (written by people; detail.missing)",
+    "document_received": "one document arrived",
+    "documents_completed": "the last requested document arrived",
+    "advance_paid": "a payment that leaves part of the payable to pay",
+    "paid": "the payable is paid in full",
+    "appeal_received": "the claimant disputes the determination",
+}
+LIFECYCLE_RECORDS = {role: Key("str", doc=_RECORD_DOCS[role]) for role in LIFECYCLE_ROLES}
+
+LIFECYCLE_RULE = {
+    "id": Key("str", True, doc="stable id of the lifecycle rule, snake_case"),
+    "title": Key("str"),
+    "event": Key("any", True, doc="event type (or list) the rule governs"),
+    "after": Key("any", doc="needs an earlier event of this type (or one of these)"),
+    "open": Key(
+        "any",
+        doc="needs an earlier event of this type (or one of these) not yet closed by one of "
+        "the rule's own event types",
+    ),
+    "once": Key("bool", doc="no other current event of the same type"),
+    "detail": Key("list", doc="keys the event's detail must carry, non-empty"),
+    "suggestion": Key("str", doc="what to do when the rule is broken"),
+}
+#: Keys of a lifecycle rule that check something (a rule needs at least one).
+LIFECYCLE_CHECKS = ("after", "open", "once", "detail")

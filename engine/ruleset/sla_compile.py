@@ -36,12 +36,25 @@ def compile_calendar(ctx: CompileContext, data: Any) -> CalendarConfig:
     return CalendarConfig(str(raw.get("name", "CN")), str(raw.get("beyond", "error")))
 
 
-def compile_event_types(ctx: CompileContext, entries: Any) -> tuple[str, ...]:
+def compile_event_types(
+    ctx: CompileContext, entries: list[tuple[str, Any, int, Any]]
+) -> tuple[str, ...]:
+    """The ``events`` entries of every file of the ruleset, in include order."""
     out: list[str] = []
-    for index, entry in enumerate(entries if isinstance(entries, list) else []):
-        where = ctx.at(entries, index)
+    for file, entry, index, container in entries:
+        ctx.file = file
+        where = ctx.at(container, index)
         if ctx.check_keys(entry, EVENT_TYPE, f"event type #{index + 1}", where) and "type" in entry:
-            out.append(str(entry["type"]))
+            kind = str(entry["type"])
+            if kind in out:
+                ctx.bag.error(
+                    "E-DUP",
+                    f"event type '{kind}' is declared twice",
+                    **ctx.at(entry, "type").kw(),
+                    suggestion="declare each event type once",
+                )
+                continue
+            out.append(kind)
     return tuple(out)
 
 

@@ -28,8 +28,14 @@ Every ``tests/*.yaml`` file of a ruleset folder holds cases (``claims rules test
               {status: breached, due_date: 2025-07-23, due_at: "2025-07-24T00:00:00+08:00"}
           error: "items[0].amount"         # the claim must be rejected; the message contains this
 
-``error`` excludes every other check. Amounts are written as quoted strings ("3648.40"); a
-YAML number there is reported, since 3648.40 would arrive as the float 3648.4.
+``error`` excludes every other check. A case whose ``expect`` holds ``timeline`` checks the
+ruleset's lifecycle instead of evaluating (``add: {type, at, detail}`` a new event, ``void: N``
+an event, or neither: the claim's timeline as taken in), expecting ``timeline: accepted`` or
+``timeline: {refused: RULE_ID, index: N}`` (:mod:`engine.ruleset_tests.timeline_cases`); every
+lifecycle rule refused in some case counts as covered (``lifecycle:<id>``).
+
+Amounts are written as quoted strings ("3648.40"); a YAML number there is reported, since
+3648.40 would arrive as the float 3648.4.
 
 Problems in a test file (bad YAML, unknown keys, wrong value kinds, a bad ``set`` path, an
 unknown rule id) are failures reported with ``file:line:col``; they never stop the run.

@@ -8,6 +8,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from engine.merge_patch import apply_merge_patch
 from engine.ruleset.source import key_where, value_where
 from engine.ruleset_tests.shapes import location, plain
 
@@ -19,15 +20,7 @@ _INDEX = re.compile(r"\[([0-9]+)\]")
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON merge patch: objects merge, ``null`` deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
+    return apply_merge_patch(target, patch)
 
 
 class SetPathError(ValueError):

@@ -45,6 +45,7 @@ from engine.ruleset_tests.shapes import (
     want_str,
     want_str_list,
 )
+from engine.ruleset_tests.timeline_cases import TimelineCase, lifecycle_ids, timeline_case
 
 
 @dataclass
@@ -162,7 +163,8 @@ def run_ruleset_tests(
 
 def _coverable(program: Program) -> list[str]:
     ids = [r.id for r in program.ir.rules]
-    return ids + [s.id for s in program.ir.benefit if s.reason is not None and s.id not in ids]
+    steps = [s.id for s in program.ir.benefit if s.reason is not None and s.id not in ids]
+    return ids + steps + lifecycle_ids(program.ir)
 
 
 class _Runner:
@@ -283,7 +285,16 @@ class _Runner:
                 problems.append(f"{location(at)}: 'patch' must be a mapping (a JSON merge patch)")
         if "set" in case:
             problems += apply_sets(display, case, claim_data)
+        timeline = timeline_case(self.program.ir, display, case)
+        if timeline is not None:
+            problems += timeline.problems
+        elif "add" in case or "void" in case:
+            at = key_where(display, case, "add" if "add" in case else "void")
+            problems.append(f"{location(at)}: 'add' and 'void' are checked by expect.timeline")
         if problems:  # the test itself is wrong: don't evaluate what it would have meant
+            return
+        if timeline is not None:
+            self._run_timeline(timeline, claim_data, as_of, result)
             return
         outcomes = {
             name: self._evaluate(claim_data, as_of, name) for name in [self.primary, *self.others]
@@ -298,6 +309,18 @@ class _Runner:
         if primary.decision is not None:
             self._record_coverage(primary.decision)
         result.mismatches += compare(primary, plain(expect))
+
+    def _run_timeline(
+        self, timeline: TimelineCase, claim_data: Any, as_of: dt.datetime, result: CaseResult
+    ) -> None:
+        try:
+            claim = load_claim(claim_data)
+        except EngineError as exc:
+            result.mismatches.append(f"the case's claim is invalid: {exc}")
+            return
+        mismatches, covered = timeline.run(claim, as_of)
+        result.mismatches += mismatches
+        self.report.applied |= covered
 
     def _evaluate(self, claim_data: Any, as_of: dt.datetime, backend: str) -> Outcome:
         try:

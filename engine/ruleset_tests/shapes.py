@@ -16,7 +16,7 @@ from engine.ruleset.source import Where, key_where, value_where
 
 TESTS_DIR = "tests"
 FILE_KEYS = ("base", "as_of", "cases")
-CASE_KEYS = ("name", "base", "patch", "set", "as_of", "expect")
+CASE_KEYS = ("name", "base", "patch", "set", "as_of", "add", "void", "expect")
 EXPECT_KEYS = (
     "outcome",
     "reasons",
@@ -27,6 +27,7 @@ EXPECT_KEYS = (
     "explanation_contains",
     "sla",
     "error",
+    "timeline",
 )
 SLA_STATUSES = ("not_applicable", "not_started", "running", "paused", "due_soon", "met", "breached")
 SLA_KEYS = ("status", "started_at", "due_at", "due_date", "stopped_at", "extended_by")

@@ -18,7 +18,7 @@ from engine.errors import TimelineError
 from engine.explain import Labels, render
 from engine.expression.native import Compiled, NativeCompiler
 from engine.expression.types import suggest
-from engine.program import Facts, to_json
+from engine.program import TIMELINE, Facts, to_json
 from engine.ruleset.ir import RulesetIR, SlaNode
 from engine.sla.calendars import WorkingCalendar
 from engine.sla.clock import ClockInputs, ClockState, TimelineEvent, compute_clock
@@ -47,9 +47,11 @@ def compile_sla_nodes(ir: RulesetIR, compiler: NativeCompiler) -> list[CompiledS
 
 
 def timeline(ir: RulesetIR, facts: Facts) -> list[TimelineEvent]:
-    """The claim's events in time order; unknown event types are an error naming the index."""
+    """The counted events (:data:`engine.program.TIMELINE`: no void event, and under engine
+    semantics 0.2.0 none after ``as_of``) in time order; an unknown event type is an error
+    naming the event's index on the claim."""
     events = []
-    for index, raw in enumerate(facts.get("events") or []):
+    for index, raw in facts[TIMELINE]:
         if ir.event_types and raw["type"] not in ir.event_types:
             hint = suggest(raw["type"], list(ir.event_types))
             raise TimelineError(

@@ -305,7 +305,7 @@ def _moments(program: Program, claim: Claim) -> list[dt.datetime]:
     """Where a clock of the claim may change status: events, starts, stops, deadlines and
     the instants clocks turn due soon, as the engine sees them at each event and later."""
     soon = {n.id: n.due_soon_seconds for n in program.ir.sla}
-    out = {e.at for e in claim.events}
+    out = {e.at for e in claim.events} | {d.received_at for d in claim.documents}
     for seen in [*sorted(out), dt.datetime(2030, 1, 1, tzinfo=dt.UTC)]:
         try:
             found = clocks(program, claim, as_of=seen)
@@ -404,11 +404,23 @@ def timelines(draw: st.DrawFn) -> tuple[str, Claim]:
         events.append(
             {"type": types[kind], "at": when.isoformat(), "detail": draw(st.sampled_from(DETAILS))}
         )
-    return name, _claim(name, events)
+    # Documents arrive over time too: the engine reads them as of ``as_of``.
+    arrivals = st.none() | st.integers(0, 40 * 24 * 60).map(
+        lambda m: (START + dt.timedelta(minutes=m)).isoformat()
+    )
+    documents = [
+        {**d, "received_at": at} if (at := draw(arrivals)) is not None else d
+        for d in BASES[name]["documents"]
+    ]
+    return name, _claim(name, events, documents)
 
 
-def _claim(name: str, events: list[dict[str, Any]]) -> Claim:
+def _claim(
+    name: str, events: list[dict[str, Any]], documents: list[dict[str, Any]] | None = None
+) -> Claim:
     claim = {**BASES[name], "events": events}
+    if documents is not None:
+        claim["documents"] = documents
     claim["incident"] = {**claim["incident"], "onset_date": "2025-08-20"}
     return load_claim(json.dumps(claim))
 
@@ -491,6 +503,28 @@ HAND_MADE = {
         ],
     ),
 }
+
+
+def test_a_clock_that_applies_only_until_a_document_arrives_is_always_computed() -> None:
+    """No notice was sent and the missing document came on day 20: between the notice's
+    deadline and that day the one-time-notice clock is breached, although in the end the
+    claim is complete and the clock does not apply."""
+    program = PROGRAMS["cn-health"]
+    late = (START + dt.timedelta(days=20)).isoformat()
+    documents = [
+        {**d, "received_at": late if d["type"] == "discharge_summary" else START.isoformat()}
+        for d in BASES["cn-health"]["documents"]
+    ]
+    claim = _claim("cn-health", [_event("claim_received", 0)], documents)
+    breached = clocks(program, claim, as_of=START + dt.timedelta(days=15))
+    assert {c["id"]: c["status"] for c in breached}["one_time_supplement"] == "breached"
+
+    index = sla_index.index_claim(claim, _catalog(program))
+
+    assert index.reason is not None and "one_time_supplement" in index.reason
+    assert sla_index.arrival_dependence(program)
+    complete = _claim("cn-health", [_event("claim_received", 0)])  # documents all in June
+    assert sla_index.index_claim(complete, _catalog(program)).reason is None
 
 
 @pytest.mark.parametrize("case", sorted(HAND_MADE))

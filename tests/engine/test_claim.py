@@ -290,3 +290,45 @@ def test_check_digit_validates_and_any_single_change_invalidates(
     replacement = alphabet[(original + shift) % len(alphabet)]  # never the original
     changed = number[:position] + replacement + number[position + 1 :]
     assert not id_number_checksum_valid(changed)
+
+
+# ---- void and backdated events, document references ---------------------------------------
+
+_VOID = {"reason": "entered twice", "by": "adjuster:li", "at": "2025-06-25T10:00:00+08:00"}
+
+
+def test_markers_appear_in_the_json_form_only_when_set() -> None:
+    plain = claim_to_json_dict(load_claim(make_claim_dict()))
+    assert all(set(e) == {"type", "at", "detail"} for e in plain["events"])
+    assert all(set(d) == {"type", "received_at"} for d in plain["documents"])
+
+    data = make_claim_dict()
+    data["events"][3] = {**data["events"][3], "void": _VOID, "backdated": {"reason": "late entry"}}
+    data["documents"][0] = {**data["documents"][0], "reference": "SCAN-0001"}
+    marked = claim_to_json_dict(load_claim(data))
+
+    assert marked["events"][3]["void"] == _VOID
+    assert marked["events"][3]["backdated"] == {"reason": "late entry"}
+    assert marked["documents"][0]["reference"] == "SCAN-0001"
+    assert load_claim(marked) == load_claim(data)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path", "reason"),
+    [
+        ("void", {**_VOID, "reason": " "}, "events[1].void.reason", "must not be empty"),
+        ("void", {"reason": "x", "by": "y"}, "events[1].void.at", "is required"),
+        ("void", {**_VOID, "at": "2025-06-25T10:00:00"}, "events[1].void.at", "UTC offset"),
+        ("backdated", {}, "events[1].backdated.reason", "is required"),
+        ("backdated", {"reason": "x", "who": "y"}, "events[1].backdated.who", "unknown field"),
+    ],
+)
+def test_bad_markers_are_reported_at_their_path(
+    field: str, value: Any, path: str, reason: str
+) -> None:
+    data = make_claim_dict()
+    data["events"][1] = {**data["events"][1], field: value}
+    with pytest.raises(ClaimValidationError) as caught:
+        load_claim(data)
+    assert [p.path for p in caught.value.problems] == [path]
+    assert reason in caught.value.problems[0].reason

@@ -81,7 +81,7 @@ def test_cn_health_has_its_sixteen_rules_tables_and_benefit_steps() -> None:
     ]  # fmt: skip
     assert ir.extra["files"][1:] == [
         f"{REPO / 'rulesets' / 'cn-health'}/{name}"
-        for name in ("tables.yaml", "benefit.yaml", "sla.yaml")
+        for name in ("tables.yaml", "benefit.yaml", "sla.yaml", "lifecycle.yaml")
     ]
 
 

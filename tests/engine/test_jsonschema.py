@@ -189,3 +189,19 @@ def test_empty_legal_basis_and_empty_explanation_fail() -> None:
     bad = RULE.replace('["Policy contract"]', "[]").replace("en: English", "en: ' '")
     found = problems(load(RULESET_HEADER + bad))
     assert [f.split(":")[0] for f in found] == ["rules/0/explain/en", "rules/0/legal_basis"]
+
+
+def test_a_lifecycle_rule_checks_something_and_records_only_known_roles() -> None:
+    lifecycle = """\
+lifecycle:
+  received: claim_received
+  records: {decided: claim_decided, refunded: refund}
+  rules:
+    - {id: r, event: claim_decided}
+"""
+    found = problems(load(lifecycle))
+    assert found == [
+        "lifecycle/records: Additional properties are not allowed ('refunded' was unexpected)",
+        "lifecycle/rules/0: {'id': 'r', 'event': 'claim_decided'} is not valid under any of the "
+        "given schemas",
+    ]

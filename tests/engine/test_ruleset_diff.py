@@ -67,11 +67,15 @@ def test_derived_facts_benefit_steps_labels_and_header(tmp_path: Path) -> None:
                 "title: the policy's annual deductible, per line\n    per: line\n",
             ),
             ("benefit.yaml", "code: LIMIT-ANNUAL", "code: LIMIT-YEAR"),
+            ("lifecycle.yaml", "    paid: paid\n", ""),
+            ("lifecycle.yaml", "event: paid\n", "event: advance_paid\n"),
         ],
     )
     assert changed(old, new) == {
         ("ruleset", "timezone"),
         ("ruleset", "events"),
+        ("ruleset", "lifecycle"),
+        ("lifecycle_rule", "paid_needs_amount", "changed", "event"),
         ("derive", "claimed_total", "changed", "expr"),
         ("label", "dental", "changed", "en"),
         ("benefit_step", "deductible", "changed", "title", "per"),

@@ -59,9 +59,10 @@ def test_cn_health_cases_pass_on_both_backends_with_full_rule_coverage() -> None
     assert report.failed == 0, failure_text(report)
     assert report.passed >= 30
     assert report.uncovered == [], failure_text(report)
-    assert len(report.covered) == report.total_rules == 18
+    lifecycle = [r for r in report.rule_ids if r.startswith("lifecycle:")]
+    assert len(report.covered) == report.total_rules == 18 + len(lifecycle) == 27
     assert report.always_applied == []  # every rule was also seen not applying
-    assert "rule coverage: 18/18 (100%)" in report.lines()
+    assert "rule coverage: 27/27 (100%)" in report.lines()
     assert "cn-health: " + f"{report.passed} passed, 0 failed" in report.lines()
 
 
@@ -70,7 +71,7 @@ def test_cli_rules_test_prints_the_report_and_exits_zero() -> None:
 
     assert result.exit_code == 0, result.output
     assert re.search(r"^cn-health: \d+ passed, 0 failed$", result.output, re.MULTILINE)
-    assert "rule coverage: 18/18 (100%)" in result.output
+    assert "rule coverage: 27/27 (100%)" in result.output
 
 
 # ---------------------------------------------------------------- the runner catches mistakes
@@ -239,9 +240,10 @@ def test_coverage_counts_rules_that_applied(tmp_path: Path) -> None:
 
     assert report.failed == 0, failure_text(report)
     assert report.covered == ["policy_in_force", "annual_limit"]
-    assert report.total_rules == 18
+    assert report.total_rules == 27  # 18 rules and steps, 9 lifecycle rules
     assert "waiting_period" in report.uncovered
-    assert "rule coverage: 2/18 (11%)" in report.lines()
+    assert "lifecycle:received_once" in report.uncovered
+    assert "rule coverage: 2/27 (7%)" in report.lines()
 
 
 def test_invalid_yaml_is_reported_not_raised(tmp_path: Path) -> None:
@@ -357,3 +359,92 @@ def test_cli_coverage_threshold_fails_below_and_passes_at_full_coverage(tmp_path
     partial = runner.invoke(main, ["rules", "test", str(folder), "--threshold", "100"])
     assert partial.exit_code == 1
     assert "cn-health: coverage below the threshold of 100%" in partial.output
+
+
+# ---------------------------------------------------------------- lifecycle cases
+
+
+def test_lifecycle_cases_check_additions_voids_and_intakes(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: intake
+          expect: {timeline: accepted}
+        - name: a completion needs a request
+          add: {type: documents_completed, at: "2025-06-30T09:00:00+08:00"}
+          expect: {timeline: {refused: completion_needs_request, index: 4}}
+        - name: void the request
+          void: 2
+          expect: {timeline: {refused: completion_needs_request}}
+        """,
+    )
+    assert report.failed == 0, failure_text(report)
+    assert report.covered == ["lifecycle:completion_needs_request"]
+
+
+def test_a_wrong_lifecycle_expectation_is_a_failure_with_what_happened(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: expects acceptance
+          add: {type: paid, at: "2025-06-30T09:00:00+08:00"}
+          expect: {timeline: accepted}
+        - name: expects the wrong position
+          add: {type: paid, at: "2025-06-30T09:00:00+08:00"}
+          expect: {timeline: {refused: paid_needs_amount, index: 3}}
+        - name: expects a refusal
+          add: {type: documents_requested, at: "2025-06-30T09:00:00+08:00", detail: {missing: [x]}}
+          expect: {timeline: {refused: request_lists_documents}}
+        - name: voids nothing
+          void: 9
+          expect: {timeline: accepted}
+        """,
+    )
+    failures = {c.name: c.mismatches for c in report.cases if not c.passed}
+    assert failures["expects acceptance"] == [
+        "timeline: expected accepted, got refused: events[4]: lifecycle rule 'paid_needs_amount': "
+        "'paid' needs an earlier amount_agreed (record amount_agreed first)"
+    ]
+    assert failures["expects the wrong position"][0].startswith(
+        "timeline: expected refused by 'paid_needs_amount' at events[3], got refused: events[4]"
+    )
+    assert failures["expects a refusal"] == [
+        "timeline: expected refused by 'request_lists_documents', got accepted"
+    ]
+    assert "there is no such event" in failures["voids nothing"][0]
+
+
+def test_a_malformed_lifecycle_case_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    report = make_report(
+        tmp_path,
+        """
+        - name: unknown rule
+          add: {type: paid, at: "2025-06-30T09:00:00+08:00"}
+          expect: {timeline: {refused: paid_needs_amout}}
+        - name: mixed
+          void: 1
+          add: {type: Paid, at: "2025-06-30"}
+          expect: {timeline: {refused: x, when: now}, outcome: approve}
+        - name: add without a timeline check
+          add: {type: paid, at: "2025-06-30T09:00:00+08:00"}
+          expect: {outcome: approve}
+        - name: bad void and index
+          void: -1
+          expect: {timeline: {refused: timeline.order, index: first}}
+        """,
+    )
+    problems = [m for c in report.cases for m in c.mismatches]
+    where = str(tmp_path / "tests" / "cases.yaml")
+    assert problems == [
+        f"{where}:7:32: timeline: unknown lifecycle rule 'paid_needs_amout' "
+        "(did you mean paid_needs_amount?)",
+        f"{where}:10:8: 'add' is not a valid event: type: must be snake_case such as "
+        "claim_received; at: must be a date-time in ISO 8601 form with a UTC offset, e.g. "
+        "2025-06-20T09:12:00+08:00",
+        f"{where}:9:3: a case adds an event or voids one, not both",
+        f"{where}:11:12: 'timeline' checks the lifecycle only; it cannot be combined with outcome",
+        f"{where}:11:22: 'timeline' must be accepted or {{refused: RULE_ID, index: N}}",
+        f"{where}:13:3: 'add' and 'void' are checked by expect.timeline",
+        f"{where}:16:9: 'void' must be an event position, e.g. 2",
+        f"{where}:17:55: timeline: 'index' must be an event position",
+    ]
