@@ -22,7 +22,7 @@ from api.rules_cli import register as register_rules_commands
 from api.serve_cli import serve_command, token_command
 from engine.backends import available_backends
 from engine.claim import load_claim
-from engine.decision import canonical_json
+from engine.decision import Clock, Decision, canonical_json
 from engine.errors import ClaimValidationError, EngineError, RulesetError
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
@@ -96,7 +96,7 @@ def run_evaluate(
     claim: Any,
     as_of: dt.datetime,
     backend: str | None,
-) -> dict[str, Any]:
+) -> Decision:
     try:
         return evaluate(program, claim, as_of=as_of, backend=backend)
     except EngineError as exc:
@@ -129,7 +129,7 @@ def evaluate_command(
     program = load_ruleset(ruleset)
     claim = read_claim(claim_file)
     decision = run_evaluate(program, claim, parse_as_of(as_of), _backend(backend))
-    click.echo(canonical_json(decision) if fmt == "json" else render_text(decision))
+    click.echo(decision.canonical_json() if fmt == "json" else render_text(decision))
 
 
 @main.command("evaluate-dir")
@@ -160,11 +160,11 @@ def evaluate_dir_command(
         if chosen not in programs:
             programs[chosen] = load_ruleset(chosen)
         decision = run_evaluate(programs[chosen], claim, when, _backend(backend))
-        counts[decision["outcome"]] = counts.get(decision["outcome"], 0) + 1
-        codes = ",".join(r["code"] for r in decision["reasons"]) or "-"
+        counts[decision.outcome] = counts.get(decision.outcome, 0) + 1
+        codes = ",".join(r.code for r in decision.reasons) or "-"
         click.echo(
-            f"{decision['claim_id']:<18} {decision['ruleset']['id']:<13} "
-            f"{decision['outcome']:<8} payable {decision['amounts']['payable']:>12}  {codes}"
+            f"{decision.claim_id:<18} {decision.ruleset.id:<13} "
+            f"{decision.outcome:<8} payable {decision.amounts.payable:>12.2f}  {codes}"
         )
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     click.echo(f"{len(files)} claim(s): {summary}")
@@ -189,30 +189,30 @@ def _backend(name: str | None) -> str | None:
     return name
 
 
-def render_text(d: dict[str, Any]) -> str:
-    a = d["amounts"]
+def render_text(d: Decision) -> str:
+    a = d.amounts
     out = [
-        f"Claim {d['claim_id']}: {d['outcome'].upper()}{' (automated)' if d['automated'] else ''}",
-        f"  submitted {a['submitted']}  eligible {a['eligible']}  deductible {a['deductible']}"
-        f"  member share {a['copay']}  payable {a['payable']} {d['currency']}",
+        f"Claim {d.claim_id}: {d.outcome.upper()}{' (automated)' if d.automated else ''}",
+        f"  submitted {a.submitted:.2f}  eligible {a.eligible:.2f}  deductible {a.deductible:.2f}"
+        f"  member share {a.copay:.2f}  payable {a.payable:.2f} {d.currency}",
     ]
-    for line in d["lines"]:
-        codes = ", ".join(line["reason_codes"]) or "-"
+    for line in d.lines:
+        codes = ", ".join(line.reason_codes) or "-"
         out.append(
-            f"  line {line['line_id']}: {line['outcome']:<8} submitted {line['submitted']:>10}"
-            f"  payable {line['payable']:>10}  {codes}"
+            f"  line {line.line_id}: {line.outcome:<8} submitted {line.submitted:>10.2f}"
+            f"  payable {line.payable:>10.2f}  {codes}"
         )
-    for r in d["reasons"]:
-        where = f" (line {r['line_id']})" if r["line_id"] is not None else ""
-        out.append(f"  - [{r['code']}] {r['rule_id']}{where}: {r['explanation']['en']}")
-        out.append(f"    {r['explanation']['zh']}")
-        out.append(f"    basis: {'; '.join(r['legal_basis'])}")
-    for n in d["notices"]:
-        out.append(f"  * {n['en']}  {n['zh']}")
-    rs = d["ruleset"]
+    for r in d.reasons:
+        where = f" (line {r.line_id})" if r.line_id is not None else ""
+        out.append(f"  - [{r.code}] {r.rule_id}{where}: {r.explanation.en}")
+        out.append(f"    {r.explanation.zh}")
+        out.append(f"    basis: {'; '.join(r.legal_basis)}")
+    for n in d.notices:
+        out.append(f"  * {n.en}  {n.zh}")
+    rs = d.ruleset
     out.append(
-        f"  ruleset {rs['id']} {rs['version']} {rs['content_hash'][:19]}  "
-        f"as of {d['as_of']}  backend {d['engine']['backend']}"
+        f"  ruleset {rs.id} {rs.version} {rs.content_hash[:19]}  "
+        f"as of {d.as_of}  backend {d.engine.backend}"
     )
     return "\n".join(out)
 
@@ -238,18 +238,18 @@ def sla_command(claim_file: str, ruleset: str, as_of: str | None, fmt: str) -> N
     click.echo(render_clocks(found, program.ir.timezone))
 
 
-def render_clocks(found: list[dict[str, Any]], tz: str) -> str:
+def render_clocks(found: list[Clock], tz: str) -> str:
     rows = [("clock", "status", "started", "due", "stopped", "remaining", "action")]
     for c in found:
         rows.append(
             (
-                c["id"],
-                c["status"],
-                _short(c["started_at"]),
-                _short(c["due_at"]),
-                _short(c["stopped_at"]),
-                _span(c["remaining_seconds"]),
-                c["breach_action"],
+                c.id,
+                c.status,
+                _short(c.started_at),
+                _short(c.due_at),
+                _short(c.stopped_at),
+                _span(c.remaining_seconds),
+                c.breach_action,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

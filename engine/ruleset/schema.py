@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.ruleset.ir import OUTCOMES
+from engine.outcome import OUTCOMES
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ import pytest
 from sqlalchemy import Engine
 
 from audit.db import create_engine, upgrade
-from audit.replay import DECISION_EVENT, Replayer
+from audit.replay import DECISION_EVENT, Replayer, recorded_decision
 from audit.store import iter_events, read_connection
 from audit.verification import verify_store
 from engine.backends import available_backends
+from engine.decision import canonical_json
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "audit_trail"
 INFO: dict[str, Any] = json.loads((FIXTURE / "trail.json").read_text(encoding="utf-8"))
@@ -74,3 +75,11 @@ def test_every_old_decision_replays_byte_identically(trail: Engine, backend: str
     # on the recording backend the engine block is compared too
     same = [r for r in results if not r.engine_block_ignored]
     assert len(same) == 14
+
+
+def test_every_old_decision_reads_back_into_the_model_without_loss(trail: Engine) -> None:
+    for event in _decision_events(trail):
+        stored = event.payload_value()["decision"]
+        decision = recorded_decision(event)
+        assert decision.json_form() == stored
+        assert decision.canonical_json() == canonical_json(stored)

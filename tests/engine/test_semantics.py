@@ -29,14 +29,14 @@ def _claim() -> bytes:
 def test_decisions_carry_the_current_semantics() -> None:
     program = load_program("rulesets/cn-health")
     decision = evaluate(program, _claim(), as_of=AS_OF, backend="native")
-    assert semantics_of_engine_version(decision["engine"]["version"]) == CURRENT
+    assert semantics_of_engine_version(decision.engine.version) == CURRENT
 
 
 @pytest.mark.parametrize("version", KNOWN)
 def test_every_known_version_evaluates(version: str) -> None:
     program = load_program("rulesets/cn-health")
     decision = evaluate(program, _claim(), as_of=AS_OF, semantics=version)
-    assert decision["engine"]["version"].startswith(f"{version}+")
+    assert decision.engine.version.startswith(f"{version}+")
 
 
 def test_an_unknown_version_is_refused_not_guessed() -> None:
