@@ -76,7 +76,8 @@ def build_context(
     """The context of one draft; ``decision`` is the engine's decision for ``claim``.
 
     Raises ``ValueError`` with a plain message when the decision does not belong to the
-    claim or the language is not ``zh``/``en``.
+    claim or the language is not ``zh``/``en`` (or, never seen, when redaction made a field
+    unreadable: a pydantic ``ValidationError``, which is a ``ValueError`` too).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
