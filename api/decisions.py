@@ -1,8 +1,8 @@
 """Deciding a stored claim and overriding a decision, both through the audit trail.
 
 ``evaluate`` routes the claim to its ruleset, evaluates it, and appends the decision with
-its ruleset snapshot (:func:`audit.replay.record_decision`); the decision is returned only
-after the append has committed. An ``override`` is a person's decision: its own audited
+its ruleset snapshot (:func:`audit.replay.record_payload`); the decision is returned, as the
+very JSON audited, only after the append has committed. An ``override`` is a person's decision: its own audited
 event (``decision_override``) naming the decision it overrides, the new outcome and the
 reason, recorded with the person as actor. The history of a claim is read back from the
 audit trail alone.
@@ -23,7 +23,7 @@ from api.rulesets import RulesetUnavailable
 from audit.canonical import JsonValue
 from audit.chain import StoredEvent
 from audit.errors import AuditError, CanonicalError, ReplayError
-from audit.replay import DECISION_EVENT, record_decision, recorded_decision
+from audit.replay import DECISION_EVENT, decision_payload, record_payload, recorded_decision
 from audit.store import append_event, events_for_claim
 from engine.errors import EngineError
 from engine.evaluate import evaluate
@@ -69,12 +69,12 @@ def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Prin
         raise ProblemError(
             422, f"the claim cannot be evaluated: {exc}", kind="cannot-evaluate"
         ) from None
+    payload = decision_payload(snapshot=loaded.snapshot, claim=claim, decision=decision)
     try:
-        event = record_decision(
+        event = record_payload(
             state.engine,
             snapshot=loaded.snapshot,
-            claim=claim,
-            decision=decision,
+            payload=payload,
             actor=who.actor,
             config=state.audit,
         )
@@ -87,7 +87,7 @@ def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Prin
         "event_id": event.event_id,
         "seq": event.seq,
         "recorded_at": event.recorded_at,
-        "decision": decision.json_form(),
+        "decision": payload["decision"],  # the JSON just audited
     }
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "Replayer",
     "decision_payload",
     "record_decision",
+    "record_payload",
     "recorded_decision",
 ]
 
@@ -97,11 +98,34 @@ def record_decision(
 ) -> StoredEvent:
     """Store the snapshot (if new) and append the decision event; returns after commit."""
     payload = decision_payload(snapshot=snapshot, claim=claim, decision=decision)
+    return record_payload(
+        target,
+        snapshot=snapshot,
+        payload=payload,
+        actor=actor,
+        occurred_at=occurred_at,
+        config=config,
+    )
+
+
+def record_payload(
+    target: Target,
+    *,
+    snapshot: RulesetSnapshot,
+    payload: dict[str, JsonValue],
+    actor: str,
+    occurred_at: dt.datetime | None = None,
+    config: AuditConfig | None = None,
+) -> StoredEvent:
+    """:func:`record_decision` for a payload :func:`decision_payload` already made, for a
+    caller that needs the payload too (the service answers with the decision's JSON exactly
+    as audited, dumped once)."""
     save_snapshot(target, snapshot=snapshot)
+    decision = payload["decision"]
     return append_event(
         target,
         event_type=DECISION_EVENT,
-        claim_id=decision.claim_id,
+        claim_id=str(decision["claim_id"]) if isinstance(decision, dict) else None,
         payload=payload,
         actor=actor,
         occurred_at=occurred_at,

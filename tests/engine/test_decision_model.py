@@ -140,6 +140,16 @@ def test_trusted_fills_defaults_like_model_construct() -> None:
     )
 
 
+def test_copies_of_a_built_part_do_not_share_what_they_change() -> None:
+    decision = decide(bundled_program(CN_HEALTH))
+    before = set(decision.model_fields_set)
+    changed = decision.model_copy(update={"outcome": "deny"})
+    assert (changed.outcome, decision.outcome) == ("deny", "approve")
+    assert decision.model_fields_set == before == changed.model_fields_set
+    assert changed.model_fields_set is not decision.model_fields_set
+    assert decision.model_dump(exclude_unset=True) == decision.model_dump()
+
+
 def test_a_decision_is_frozen() -> None:
     decision = decide(bundled_program(CN_HEALTH))
     with pytest.raises(ValidationError, match="frozen"):
