@@ -2,10 +2,10 @@
 
 ``evaluate`` routes the claim to its ruleset, evaluates it, and appends the decision with
 its ruleset snapshot (:func:`audit.replay.record_payload`); the decision is returned, as the
-very JSON audited, only after the append has committed. An ``override`` is a person's decision: its own audited
-event (``decision_override``) naming the decision it overrides, the new outcome and the
-reason, recorded with the person as actor. The history of a claim is read back from the
-audit trail alone.
+very JSON audited, only after the append has committed. An ``override`` is a person's
+decision: its own audited event (``decision_override``) naming the decision it overrides,
+the new outcome and the reason, recorded with the person as actor. The history of a claim
+is read back from the audit trail alone.
 """
 
 from __future__ import annotations
