@@ -1,18 +1,18 @@
 """Deciding a stored claim and overriding a decision, both through the audit trail.
 
 ``evaluate`` routes the claim to its ruleset, evaluates it, and appends the decision with
-its ruleset snapshot (:func:`audit.replay.record_decision`); the decision is returned only
-after the append has committed. An ``override`` is a person's decision: its own audited
-event (``decision_override``) naming the decision it overrides, the new outcome and the
-reason, recorded with the person as actor. The history of a claim is read back from the
-audit trail alone.
+its ruleset snapshot (:func:`audit.replay.record_payload`); the decision is returned, as the
+very JSON audited, only after the append has committed. An ``override`` is a person's
+decision: its own audited event (``decision_override``) naming the decision it overrides,
+the new outcome and the reason, recorded with the person as actor. The history of a claim
+is read back from the audit trail alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,11 +22,12 @@ from api.errors import ProblemError
 from api.rulesets import RulesetUnavailable
 from audit.canonical import JsonValue
 from audit.chain import StoredEvent
-from audit.errors import AuditError, CanonicalError
-from audit.replay import DECISION_EVENT, record_decision
+from audit.errors import AuditError, CanonicalError, ReplayError
+from audit.replay import DECISION_EVENT, decision_payload, record_payload, recorded_decision
 from audit.store import append_event, events_for_claim
 from engine.errors import EngineError
 from engine.evaluate import evaluate
+from engine.outcome import Outcome
 
 __all__ = [
     "OVERRIDE_EVENT",
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 OVERRIDE_EVENT = "decision_override"
-Outcome = Literal["approve", "partial", "deny", "pend", "refer"]
 
 
 class OverrideRequest(BaseModel):
@@ -69,12 +69,12 @@ def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Prin
         raise ProblemError(
             422, f"the claim cannot be evaluated: {exc}", kind="cannot-evaluate"
         ) from None
+    payload = decision_payload(snapshot=loaded.snapshot, claim=claim, decision=decision)
     try:
-        event = record_decision(
+        event = record_payload(
             state.engine,
             snapshot=loaded.snapshot,
-            claim=claim,
-            decision=decision,
+            payload=payload,
             actor=who.actor,
             config=state.audit,
         )
@@ -82,12 +82,12 @@ def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Prin
         raise ProblemError(422, f"the claim cannot be audited: {exc}") from None
     except AuditError as exc:
         raise _unavailable(exc) from None
-    state.metrics.decisions.labels(decision["outcome"], "rules").inc()
+    state.metrics.decisions.labels(decision.outcome, "rules").inc()
     return {
         "event_id": event.event_id,
         "seq": event.seq,
         "recorded_at": event.recorded_at,
-        "decision": decision,
+        "decision": payload["decision"],  # the JSON just audited
     }
 
 
@@ -135,14 +135,17 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
             "reason": payload.get("reason"),
             "overrides": payload.get("overrides"),
         }
-    decision = payload.get("decision") or {}
+    try:
+        decision = recorded_decision(event).json_form()
+    except ReplayError as exc:
+        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
     return {
         **common,
         "source": "rules",
-        "outcome": decision.get("outcome"),
-        "amounts": decision.get("amounts"),
-        "as_of": decision.get("as_of"),
-        "ruleset": decision.get("ruleset"),
+        "outcome": decision["outcome"],
+        "amounts": decision["amounts"],
+        "as_of": decision["as_of"],
+        "ruleset": decision["ruleset"],
         "decision": decision,
     }
 

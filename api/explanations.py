@@ -11,16 +11,23 @@ hotline). Nothing here decides anything: it only says what the audit trail holds
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from api.decisions import ClaimHistory
+from api.errors import ProblemError
 from api.routing import ruleset_for_claim
+from audit.errors import ReplayError
+from audit.replay import recorded_decision
 from engine.claim import Claim
-from llm_assist.rights import RightsBase
+from engine.decision import Decision, Explanation
+from engine.outcome import OUTCOMES, Outcome
+from llm_assist.rights import DecisionFacts, RightsBase
 
 __all__ = ["explanation", "language_of"]
 
-_OUTCOME = {
+_OUTCOME: Mapping[Outcome, tuple[str, str]] = {
     "approve": ("您的理赔申请已获赔付。", "Your claim has been approved."),
     "partial": ("您的理赔申请部分获赔。", "Part of your claim has been approved."),
     "deny": ("很抱歉，您的理赔申请未获赔付。", "We are sorry: your claim has not been approved."),
@@ -70,7 +77,11 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
 
 
-def _missing(claim: Claim, decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _said(text: Explanation, lang: str) -> str:
+    return text.zh if lang == "zh" else text.en
+
+
+def _missing(claim: Claim, decision: Decision, lang: str) -> list[dict[str, Any]]:
     """Documents asked for and not yet completed, and the reasons a decision is on hold."""
     out: list[dict[str, Any]] = []
     outstanding: list[str] = []
@@ -80,39 +91,49 @@ def _missing(claim: Claim, decision: dict[str, Any], lang: str) -> list[dict[str
         elif event.type == "documents_completed":
             outstanding = []
     out.extend({"document": name} for name in outstanding)
-    for reason in decision.get("reasons") or []:
-        if reason.get("outcome") == "pend":
-            out.append({"reason_code": reason.get("code"), "why": reason["explanation"].get(lang)})
+    out.extend(
+        {"reason_code": r.code, "why": _said(r.explanation, lang)}
+        for r in decision.reasons
+        if r.outcome == "pend"
+    )
     return out
 
 
-def _lines(decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+_LINE_KEYS = {"line_id", "submitted", "eligible", "deductible", "copay", "payable", "outcome"}
+_CLOCK_KEYS = {"id", "status", "started_at", "due_at", "due_date", "stopped_at"}
+
+
+def _lines(decision: Decision, lang: str) -> list[dict[str, Any]]:
     by_line: dict[int, list[str]] = {}
-    for reason in decision.get("reasons") or []:
-        if reason.get("line_id") is not None:
-            by_line.setdefault(reason["line_id"], []).append(reason["explanation"].get(lang))
-    keys = ("line_id", "submitted", "eligible", "deductible", "copay", "payable", "outcome")
+    for reason in decision.reasons:
+        if reason.line_id is not None:
+            by_line.setdefault(reason.line_id, []).append(_said(reason.explanation, lang))
     return [
-        {**{k: line.get(k) for k in keys}, "explanations": by_line.get(line["line_id"], [])}
-        for line in decision.get("lines") or []
+        {
+            **line.model_dump(mode="json", include=_LINE_KEYS),
+            "explanations": by_line.get(line.line_id, []),
+        }
+        for line in decision.lines
     ]
 
 
-def _sla(decision: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    keys = ("id", "status", "started_at", "due_at", "due_date", "stopped_at")
+def _sla(decision: Decision, lang: str) -> list[dict[str, Any]]:
     return [
-        {**{k: clock.get(k) for k in keys}, "explanation": clock["explanation"].get(lang)}
-        for clock in decision.get("sla") or []
-        if clock.get("status") != "not_applicable"
+        {
+            **clock.model_dump(mode="json", include=_CLOCK_KEYS),
+            "explanation": _said(clock.explanation, lang),
+        }
+        for clock in decision.sla
+        if clock.status != "not_applicable"
     ]
 
 
 def _rights(
-    rights: RightsBase, decision: dict[str, Any], decided_by: str, lang: str
+    rights: RightsBase, facts: DecisionFacts, decided_by: str, lang: str
 ) -> list[dict[str, Any]]:
     return [
         {"id": e.id, "legal_basis": list(e.source), "text": e.zh if lang == "zh" else e.en}
-        for e in rights.select(decision, decided_by=decided_by)
+        for e in rights.select(facts, decided_by=decided_by)
     ]
 
 
@@ -124,32 +145,35 @@ def explanation(
     latest = history.latest_decision()
     if latest is None:
         # Not decided yet: only the reminders that hold for any claim under its ruleset.
-        undecided = {"ruleset": {"id": ruleset_for_claim(claim).name}}
+        undecided = DecisionFacts(ruleset=ruleset_for_claim(claim).name)
         return {
             **base,
             "status": "received",
             "summary": _pick(_NOT_DECIDED, lang),
             "rights": _rights(rights, undecided, "rules", lang),
         }
-    payload = latest.payload_value()
-    found = payload.get("decision") if isinstance(payload, dict) else None
-    decision: dict[str, Any] = found if isinstance(found, dict) else {}
+    try:
+        decision = recorded_decision(latest)
+    except ReplayError as exc:
+        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
     override = history.latest_override()
-    outcome = decision.get("outcome", "pend")
-    amounts = dict(decision.get("amounts") or {})
+    outcome: Outcome = decision.outcome
+    amounts = decision.amounts.model_dump(mode="json")
     decided_by = "rules"
     if override is not None:
         value = override.payload_value()
         changed = value if isinstance(value, dict) else {}
-        outcome = str(changed.get("outcome", outcome))
+        outcome = next((o for o in OUTCOMES if o == changed.get("outcome")), outcome)
         if changed.get("payable") is not None:
             amounts["payable"] = changed["payable"]
         decided_by = "person"
     by = _BY_PERSON if decided_by == "person" else _BY_RULES
-    selected = {**decision, "outcome": outcome, "automated": decided_by == "rules"}
+    facts = dataclasses.replace(
+        DecisionFacts.of(decision), outcome=outcome, automated=decided_by == "rules"
+    )
     return {
         **base,
-        "rights": _rights(rights, selected, decided_by, lang),
+        "rights": _rights(rights, facts, decided_by, lang),
         "status": "decided",
         "outcome": outcome,
         "decided_by": decided_by,
@@ -157,15 +181,11 @@ def explanation(
             (_pick(_OUTCOME[outcome], lang), _pick(by, lang))
         ),
         "decided_at": (override or latest).recorded_at,
-        "currency": decision.get("currency"),
+        "currency": decision.currency,
         "amounts": amounts,
         "lines": _lines(decision, lang),
-        "reasons": [
-            r["explanation"].get(lang)
-            for r in decision.get("reasons") or []
-            if r.get("explanation")
-        ],
+        "reasons": [_said(r.explanation, lang) for r in decision.reasons],
         "sla": _sla(decision, lang),
         "missing": _missing(claim, decision, lang),
-        "ruleset": decision.get("ruleset"),
+        "ruleset": decision.ruleset.model_dump(),
     }

@@ -22,10 +22,11 @@ from api.auth import Principal
 from api.deps import AppState
 from api.errors import ProblemError
 from audit.chain import StoredEvent
-from audit.errors import AuditError, CanonicalError
-from audit.replay import DECISION_EVENT
+from audit.errors import AuditError, CanonicalError, ReplayError
+from audit.replay import DECISION_EVENT, recorded_decision
 from audit.store import append_event, events_for_claim
 from engine.claim import Claim
+from engine.decision import Decision
 from llm_assist.config import AssistConfig
 from llm_assist.context import build_context
 from llm_assist.drafting import Draft, draft_review_note
@@ -46,7 +47,7 @@ class NoteRequest(BaseModel):
 
 def draft_for_claim(
     claim: Claim,
-    decision: dict[str, Any],
+    decision: Decision,
     *,
     rights: RightsBase,
     config: AssistConfig,
@@ -77,10 +78,10 @@ def request_note(
             kind="nothing-to-review",
         )
     latest = decisions[-1]
-    payload = latest.payload_value()
-    decision = payload.get("decision") if isinstance(payload, dict) else None
-    if not isinstance(decision, dict):
-        raise ProblemError(503, f"decision event {latest.event_id} holds no decision")
+    try:
+        decision = recorded_decision(latest)
+    except ReplayError as exc:
+        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
     draft = draft_for_claim(
         claim,
         decision,

@@ -64,7 +64,8 @@ import zen
 from bench.corpus import make_claims
 from engine.backends.base import available_backends, get_backend
 from engine.claim import Claim, load_claim
-from engine.decision import applied_rules
+from engine.decision import Decision
+from engine.decision.assembly import applied_rules
 from engine.evaluate import evaluate, load_program
 from engine.program import Facts, Program, line_facts
 
@@ -174,16 +175,12 @@ def zen_matches(response: dict[str, Any]) -> set[Match]:
     return found
 
 
-def engine_matches(decision: dict[str, Any]) -> set[Match]:
+def engine_matches(decision: Decision) -> set[Match]:
     """Matched ``(rule_id, line_id)`` pairs from an engine decision's trace."""
-    return {(t["rule_id"], t["line_id"]) for t in decision["trace"] if t["matched"]}
+    return {(t.rule_id, t.line_id) for t in decision.trace if t.matched}
 
 
 # ---- cross-check --------------------------------------------------------------------------
-
-
-def _without_engine(decision: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in decision.items() if k != "engine"}
 
 
 def coverage_problems(program: Program, path: Path = JDM) -> list[str]:
@@ -231,11 +228,13 @@ def cross_check(
                 f"only zen {sorted(theirs - ours, key=str)}"
             )
         for name in chosen[1:]:
-            if _without_engine(results[name]) != _without_engine(reference):
+            if results[name].canonical_json(with_engine=False) != reference.canonical_json(
+                with_engine=False
+            ):
                 diff = sorted(engine_matches(results[name]) ^ ours, key=str)
                 problems.append(
                     f"{claim.claim_id}: {name} decision differs from {reference_name} "
-                    f"(outcomes {results[name]['outcome']}/{reference['outcome']}, "
+                    f"(outcomes {results[name].outcome}/{reference.outcome}, "
                     f"trace difference {diff})"
                 )
     return problems

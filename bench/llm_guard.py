@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.claim import load_claim  # noqa: E402
+from engine.decision import Decision  # noqa: E402
 from llm_assist.context import build_context  # noqa: E402
 from llm_assist.guard import check_note  # noqa: E402
 from llm_assist.note import ReviewNote  # noqa: E402
@@ -92,7 +93,9 @@ def run(paths: Sequence[Path]) -> Tally:
         case = json.loads(path.read_text(encoding="utf-8"))
         claim = load_claim(case["claim"])
         decision = case["decision"]
-        context = build_context(claim, decision, rights, language=case["language"])
+        context = build_context(
+            claim, Decision.model_validate(decision), rights, language=case["language"]
+        )
         valid = citable(decision)
         values = [str(v) for v in case["personal_values"].values()]
         tally.cases += 1

@@ -33,7 +33,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from engine.errors import ClaimValidationError, Problem
-from engine.money import Money, Rate
+from engine.money import Currency, Money, Rate
+from engine.outcome import Outcome
 from engine.strict_json import loads_strict
 
 __all__ = [
@@ -304,7 +305,7 @@ class PriorClaim(BaseModel):
     invoice_no: NonEmptyStr
     service_date: IsoDate
     amount: Money
-    outcome: Literal["approve", "partial", "deny", "pend", "refer"]
+    outcome: Outcome
 
 
 class Claim(BaseModel):
@@ -313,7 +314,7 @@ class Claim(BaseModel):
     claim_id: NonEmptyStr
     claim_type: Literal["medical_expense", "property", "complaint"]
     jurisdiction: NonEmptyStr
-    currency: Literal["CNY", "USD"]
+    currency: Currency
     member: Member
     policy: Policy
     incident: Incident

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.claim import Claim
+from engine.decision import Decision
 from engine.errors import EngineError
 from engine.evaluate import evaluate
 from engine.program import Program
@@ -32,18 +33,17 @@ KIND_TITLES = {
 }
 
 
-def digest(decision: Mapping[str, Any]) -> Digest:
-    """What the impact report compares of a decision."""
+def digest(decision: Decision) -> Digest:
+    """What the impact report compares of a decision (JSON values: amounts as text)."""
     reasons = [
-        f"{r['code']}[line {r['line_id']}]" if r.get("line_id") is not None else str(r["code"])
-        for r in decision["reasons"]
+        f"{r.code}[line {r.line_id}]" if r.line_id is not None else r.code for r in decision.reasons
     ]
     return {
-        "outcome": decision["outcome"],
-        "payable": decision["amounts"]["payable"],
-        "currency": decision["currency"],
+        "outcome": decision.outcome,
+        "payable": f"{decision.amounts.payable:.2f}",
+        "currency": decision.currency,
         "reasons": sorted(reasons),
-        "sla": {c["id"]: {"due_at": c["due_at"], "status": c["status"]} for c in decision["sla"]},
+        "sla": {c.id: {"due_at": c.due_at, "status": c.status} for c in decision.sla},
     }
 
 

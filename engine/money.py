@@ -15,13 +15,14 @@ import math
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 __all__ = [
     "MONEY_MAX",
+    "Currency",
     "Money",
     "Rate",
     "format_date",
@@ -122,6 +123,9 @@ def _money_text(value: Decimal) -> str:
 def _rate_text(value: Decimal) -> str:
     return format(value, "f")
 
+
+Currency = Literal["CNY", "USD"]
+"""The currencies claims (and so decisions) are in: ISO 4217 codes."""
 
 Money = Annotated[
     Decimal,

@@ -6,16 +6,21 @@ the claim's own :class:`~llm_assist.redaction.Redactor`, and the same redactor t
 the context so the guard recognises the claim's personal data (and its placeholders) in a
 draft. Nothing else of the claim is kept: a drafter that never sees the member's name cannot
 leak it.
+
+The redacted decision is a :class:`~engine.decision.Decision` again: every string of its JSON
+form redacted (recall first: amounts, dates and hashes are protected shapes and survive),
+then read back into the model, so everything downstream reads typed fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal
 
 from engine.claim import Claim
-from llm_assist.note import Outcome
+from engine.decision import Decision
+from engine.outcome import Outcome
 from llm_assist.redaction import Redactor
 from llm_assist.rights import RightsBase, RightsEntry
 
@@ -23,7 +28,6 @@ __all__ = ["LANGUAGES", "DraftContext", "FreeText", "build_context", "outstandin
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class DraftContext:
 
     claim_id: str
     outcome: Outcome
-    decision: Mapping[str, Any]
+    decision: Decision  # redacted
     reminders: tuple[RightsEntry, ...]
     free_text: tuple[FreeText, ...]
     redactor: Redactor
@@ -56,37 +60,34 @@ class DraftContext:
     def citable_ids(self) -> frozenset[str]:
         """Ids a finding may cite: rules in the trace, reasons' rules (benefit steps too)
         and SLA clocks."""
-        ids = [t.get("rule_id") for t in _dicts(self.decision.get("trace"))]
-        ids += [r.get("rule_id") for r in _dicts(self.decision.get("reasons"))]
-        ids += [c.get("id") for c in _dicts(self.decision.get("sla"))]
-        return frozenset(i for i in ids if isinstance(i, str) and i)
+        decision = self.decision
+        ids = [t.rule_id for t in decision.trace] + [r.rule_id for r in decision.reasons]
+        return frozenset(i for i in [*ids, *(c.id for c in decision.sla)] if i)
 
 
 def build_context(
     claim: Claim,
-    decision: Mapping[str, Any],
+    decision: Decision,
     rights: RightsBase,
     *,
     decided_by: str = "rules",
     language: str = "zh",
 ) -> DraftContext:
-    """The context of one draft; ``decision`` is the engine's decision JSON for ``claim``.
+    """The context of one draft; ``decision`` is the engine's decision for ``claim``.
 
     Raises ``ValueError`` with a plain message when the decision does not belong to the
-    claim, has no valid outcome, or the language is not ``zh``/``en``.
+    claim or the language is not ``zh``/``en`` (or, never seen, when redaction made a field
+    unreadable: a pydantic ``ValidationError``, which is a ``ValueError`` too).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    outcome = decision.get("outcome")
-    if outcome not in OUTCOMES:
-        raise ValueError(f"decision.outcome must be one of {', '.join(OUTCOMES)}")
-    if decision.get("claim_id") != claim.claim_id:
+    if decision.claim_id != claim.claim_id:
         raise ValueError("the decision's claim_id is not the claim's claim_id")
     redactor = Redactor.for_claim(claim)
-    redacted = redactor.redact_json(dict(decision))
+    redacted = Decision.model_validate(redactor.redact_json(decision.json_form()))
     return DraftContext(
         claim_id=claim.claim_id,
-        outcome=cast(Outcome, outcome),
+        outcome=decision.outcome,
         decision=redacted,
         reminders=tuple(rights.select(redacted, decided_by=decided_by)),
         free_text=tuple(
@@ -130,9 +131,3 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _strings(item, f"{path}[{index}]")
-
-
-def _dicts(value: Any) -> Iterator[Mapping[str, Any]]:
-    """The mapping items of a list-valued decision field (robust to a malformed decision)."""
-    if isinstance(value, list | tuple):
-        yield from (item for item in value if isinstance(item, Mapping))

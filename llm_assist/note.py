@@ -6,13 +6,12 @@ JSON parser otherwise); the template drafter builds it directly. Unknown fields 
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["NoteFinding", "NoteReminder", "Outcome", "ReviewNote"]
+from engine.outcome import Outcome
 
-Outcome = Literal["approve", "partial", "deny", "pend", "refer"]
+__all__ = ["NoteFinding", "NoteReminder", "ReviewNote"]
+
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -189,7 +189,7 @@ def _invisible(char: str) -> bool:
 
 
 def _data_text(context: DraftContext) -> str:
-    decision = {k: context.decision[k] for k in DECISION_KEYS if k in context.decision}
+    decision = context.decision.model_dump(mode="json", include=set(DECISION_KEYS))
     rights = [entry.to_dict() for entry in context.reminders]
     parts = [
         _HEADINGS["task"].format(claim_id=_json_text(context.claim_id)),

@@ -9,17 +9,18 @@ decision, or fixed wording chosen by the outcome. Nothing from the claim's free 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
+from engine.decision import Clock, Explanation
 from engine.money import format_money
+from engine.outcome import Outcome
 from llm_assist.context import DraftContext
 from llm_assist.note import NoteFinding, NoteReminder, ReviewNote
 
 __all__ = ["template_note"]
 
 # (zh, en) per outcome
-_OUTCOME = {
+_OUTCOME: Mapping[Outcome, tuple[str, str]] = {
     "approve": ("予以赔付", "approved"),
     "partial": ("部分赔付", "partially approved"),
     "deny": ("不予赔付", "denied"),
@@ -55,39 +56,36 @@ def _summary(context: DraftContext) -> str:
     lang = context.language
     decision = context.decision
     head = _pick(_OUTCOME[context.outcome], lang)
-    amounts = decision.get("amounts")
     parts = [f"核定结果：{head}。" if lang == "zh" else f"Outcome: {head}."]
-    if isinstance(amounts, Mapping) and "payable" in amounts and "submitted" in amounts:
-        payable = _money(amounts["payable"], context)
-        submitted = _money(amounts["submitted"], context)
-        parts.append(
-            f"应付金额{payable}（申请金额{submitted}）。"
-            if lang == "zh"
-            else f"Payable {payable} of {submitted} submitted."
-        )
-    if decision.get("automated") is True:
+    payable = _money(decision.amounts.payable, context)
+    submitted = _money(decision.amounts.submitted, context)
+    parts.append(
+        f"应付金额{payable}（申请金额{submitted}）。"
+        if lang == "zh"
+        else f"Payable {payable} of {submitted} submitted."
+    )
+    if decision.automated:
         parts.append(_pick(_AUTOMATED, lang))
     return ("" if lang == "zh" else " ").join(parts)
 
 
 def _findings(context: DraftContext) -> Iterator[NoteFinding]:
     lang = context.language
-    for reason in _mappings(context.decision.get("reasons")):
-        rule_id = str(reason.get("rule_id") or "")
-        if not rule_id:
+    for reason in context.decision.reasons:
+        if not reason.rule_id:
             continue
-        text = _text(reason.get("explanation"), lang) or f"{rule_id} ({reason.get('code')})"
-        yield NoteFinding(text=text, rule_ids=[rule_id])
-    for clock in _mappings(context.decision.get("sla")):
-        state = _CLOCK_STATE.get(str(clock.get("status")))
-        clock_id = str(clock.get("id") or "")
+        text = _text(reason.explanation, lang) or f"{reason.rule_id} ({reason.code})"
+        yield NoteFinding(text=text, rule_ids=[reason.rule_id])
+    for clock in context.decision.sla:
+        state = _CLOCK_STATE.get(clock.status)
+        clock_id = clock.id
         if state is None or not clock_id:
             continue
         due = _due(clock)
         head = _pick(state, lang)
         if due:
             head += f"（{due}）" if lang == "zh" else f" (due {due})"
-        body = _text(clock.get("explanation"), lang) or clock_id
+        body = _text(clock.explanation, lang) or clock_id
         yield NoteFinding(text=f"{head}：{body}" if lang == "zh" else f"{head}: {body}",
                           rule_ids=[clock_id])  # fmt: skip
 
@@ -101,9 +99,9 @@ def _missing(context: DraftContext) -> Iterator[str]:
             if lang == "zh"
             else f"Documents requested and not yet received: {names}"
         )
-    for reason in _mappings(context.decision.get("reasons")):
-        if reason.get("outcome") == "pend":
-            text = _text(reason.get("explanation"), lang)
+    for reason in context.decision.reasons:
+        if reason.outcome == "pend":
+            text = _text(reason.explanation, lang)
             if text:
                 yield text
 
@@ -112,11 +110,10 @@ def _next_steps(context: DraftContext) -> Iterator[str]:
     lang = context.language
     decision = context.decision
     outcome = context.outcome
-    amounts = decision.get("amounts")
-    payable = amounts.get("payable") if isinstance(amounts, Mapping) else None
-    if outcome in ("approve", "partial") and payable is not None:
+    payable = decision.amounts.payable
+    if outcome in ("approve", "partial"):
         amount = _money(payable, context)
-        if _decimal(payable) == 0:
+        if payable == 0:
             yield (
                 f"应付金额为{amount}，无需付款。"
                 if lang == "zh"
@@ -138,11 +135,7 @@ def _next_steps(context: DraftContext) -> Iterator[str]:
         )
     if outcome == "refer":
         referred = ", ".join(
-            dict.fromkeys(
-                str(r.get("rule_id"))
-                for r in _mappings(decision.get("reasons"))
-                if r.get("outcome") == "refer"
-            )
+            dict.fromkeys(r.rule_id for r in decision.reasons if r.outcome == "refer")
         )
         suffix = (f"（{referred}）" if lang == "zh" else f" ({referred})") if referred else ""
         yield (
@@ -152,9 +145,7 @@ def _next_steps(context: DraftContext) -> Iterator[str]:
             "and decides it."
         )
     for status in ("breached", "due_soon"):
-        ids = [
-            str(c.get("id")) for c in _mappings(decision.get("sla")) if c.get("status") == status
-        ]
+        ids = [c.id for c in decision.sla if c.status == status]
         if ids:
             names = ", ".join(ids)
             if status == "breached":
@@ -176,11 +167,7 @@ def _written_reasons(context: DraftContext) -> Iterator[str]:
     lang = context.language
     decision = context.decision
     if context.outcome == "partial":
-        refused = [
-            line.get("line_id")
-            for line in _mappings(decision.get("lines"))
-            if line.get("outcome") in ("deny", "partial")
-        ]
+        refused = [line.line_id for line in decision.lines if line.outcome in ("deny", "partial")]
         if lang == "zh":
             what = "、".join(f"第{n}项" for n in refused) or "未赔付部分"
             yield f"书面告知会员{what}未获全额赔付的理由及依据。"
@@ -196,44 +183,27 @@ def _written_reasons(context: DraftContext) -> Iterator[str]:
             if lang == "zh"
             else "Explain in writing to the member why the claim is denied, and on what basis."
         )
-    for clock in _mappings(decision.get("sla")):
-        if clock.get("id") in _WRITTEN_REASONS_CLOCKS:
-            text = _text(clock.get("explanation"), lang)
+    for clock in decision.sla:
+        if clock.id in _WRITTEN_REASONS_CLOCKS:
+            text = _text(clock.explanation, lang)
             if text:
                 yield text
-    for notice in _mappings(decision.get("notices")):
-        text = str(notice.get(lang) or "")
+    for notice in decision.notices:
+        text = notice.zh if lang == "zh" else notice.en
         if text:
             yield f"告知会员：{text}" if lang == "zh" else f"Tell the member: {text}"
 
 
-def _due(clock: Mapping[str, Any]) -> str:
+def _due(clock: Clock) -> str:
     """The due date as the decision writes it (a clock in hours has only ``due_at``)."""
-    if isinstance(clock.get("due_date"), str):
-        return str(clock["due_date"])
-    due_at = clock.get("due_at")
-    return due_at[:10] if isinstance(due_at, str) else ""
+    if clock.due_date is not None:
+        return clock.due_date
+    return clock.due_at[:10] if clock.due_at is not None else ""
 
 
-def _money(value: Any, context: DraftContext) -> str:
-    amount = _decimal(value)
-    currency = str(context.decision.get("currency") or "CNY")
-    if amount is None:
-        return str(value)
-    return format_money(amount, context.language, currency)
+def _money(amount: Decimal, context: DraftContext) -> str:
+    return format_money(amount, context.language, context.decision.currency)
 
 
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def _text(value: Any, lang: str) -> str:
-    return str(value.get(lang) or "") if isinstance(value, Mapping) else ""
-
-
-def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(value, list | tuple):
-        yield from (item for item in value if isinstance(item, Mapping))
+def _text(explanation: Explanation, lang: str) -> str:
+    return explanation.zh if lang == "zh" else explanation.en

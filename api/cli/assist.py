@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,9 @@ from api.cli.common import (
     run_evaluate,
 )
 from llm_assist.config import PROVIDERS
+
+if TYPE_CHECKING:
+    from engine.decision import Decision
 
 __all__ = ["assist_group"]
 
@@ -133,7 +136,7 @@ def note_command(
     claim = read_claim(claim_file)
     decision = run_evaluate(program, claim, parse_as_of(as_of), None)
     draft = draft_for_claim(claim, decision, rights=rights, config=config, language=language)
-    payload = {**draft.audit_payload(), "claim_id": claim.claim_id, "outcome": decision["outcome"]}
+    payload = {**draft.audit_payload(), "claim_id": claim.claim_id, "outcome": decision.outcome}
     if audit:
         payload.update(_record(ruleset, claim, decision, payload, language, actor))
     if fmt == "json":
@@ -147,7 +150,7 @@ def note_command(
 
 
 def _record(
-    ruleset: str, claim: Any, decision: dict[str, Any], payload: dict[str, Any], language: str,
+    ruleset: str, claim: Any, decision: Decision, payload: dict[str, Any], language: str,
     actor: str,
 ) -> dict[str, str]:  # fmt: skip
     """Append the decision (with its ruleset snapshot) and the draft; their event ids."""

@@ -17,7 +17,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -28,6 +28,9 @@ from engine.claim import Claim, load_claim
 from engine.errors import ClaimValidationError, Diagnostic, EngineError, RulesetError
 from engine.program import Program
 from engine.ruleset.source import RULESET_FILE
+
+if TYPE_CHECKING:
+    from engine.decision import Decision
 
 __all__ = [
     "FINDINGS",
@@ -105,7 +108,9 @@ def read_claim(path: str) -> Claim:
         fail(f"{path}: {exc}")
 
 
-def run_evaluate(program: Program, claim: Claim, as_of: dt.datetime, backend: str | None) -> Any:
+def run_evaluate(
+    program: Program, claim: Claim, as_of: dt.datetime, backend: str | None
+) -> Decision:
     """The decision of one claim; an evaluation error (naming the rule) exits 2."""
     from engine.evaluate import evaluate
 
@@ -115,13 +120,9 @@ def run_evaluate(program: Program, claim: Claim, as_of: dt.datetime, backend: st
         fail(str(exc))
 
 
-def decision_document(decision: Any) -> dict[str, Any]:
-    """A decision as its JSON document (what renderers read): the one place that knows how
-    the engine hands decisions over."""
-    if isinstance(decision, dict):
-        return decision
-    dumped: dict[str, Any] = decision.model_dump(mode="json")
-    return dumped
+def decision_document(decision: Decision) -> dict[str, Any]:
+    """A decision as its JSON document (the README's contract, what renderers read)."""
+    return decision.json_form()
 
 
 def checked_backend(name: str | None) -> str | None:

@@ -191,7 +191,8 @@ def sla_command(claim_file: str, ruleset: str, as_of: str | None, fmt: str) -> N
         found = clocks(program, claim, as_of=parse_as_of(as_of))
     except EngineError as exc:
         fail(f"{claim_file}: {exc}")
+    documents = [clock.model_dump(mode="json") for clock in found]
     if fmt == "json":
-        click.echo(canonical_json(found))
+        click.echo(canonical_json(documents))
         return
-    click.echo(render_clocks(found, program.ir.timezone))
+    click.echo(render_clocks(documents, program.ir.timezone))

@@ -53,6 +53,7 @@ from api.routes.common import (
 )
 from api.rulesets import RulesetUnavailable
 from engine.claim import Claim, load_claim
+from engine.decision import Clock
 from engine.errors import EngineError, Problem
 from engine.evaluate import clocks
 from engine.sla import sweep
@@ -241,13 +242,13 @@ def sla_breaches(
 ) -> dict[str, Any]:
     """Breached and due-soon clocks of every stored claim, most urgent first, paginated."""
     when = parse_as_of(as_of)
-    found: list[dict[str, Any]] = []
+    found: list[tuple[str, list[Clock]]] = []
     skipped: list[dict[str, str]] = []
     # The SLA index leaves out only claims that cannot be urgent at `when` (api/sla_index).
     for claim in state.claims.sla_candidates(when):
         try:
             program = state.rulesets.for_claim(claim).program
-            found.append({"claim_id": claim.claim_id, "sla": clocks(program, claim, as_of=when)})
+            found.append((claim.claim_id, clocks(program, claim, as_of=when)))
         except (EngineError, RulesetUnavailable) as exc:
             skipped.append({"claim_id": claim.claim_id, "reason": str(exc)})
     urgent = sweep(found)
@@ -257,6 +258,6 @@ def sla_breaches(
         "page": page,
         "size": size,
         "total": len(urgent),
-        "items": urgent[start : start + size],
+        "items": [c.model_dump(mode="json") for c in urgent[start : start + size]],
         "skipped": skipped,
     }

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from api.rulesets import LoadedRuleset, RulesetUnavailable
 from engine.claim import Claim
+from engine.decision import ClockEvent
 from engine.errors import EngineError
 from engine.expression.nodes import Node, Path, walk
 from engine.program import Facts, Program
@@ -261,6 +262,6 @@ def _fact_instant(value: Any, tz: Any) -> dt.datetime | None:
     return dt.datetime.combine(value, dt.time(), tz)
 
 
-def _first_start(moves: list[dict[str, Any]], events: list[TimelineEvent]) -> dt.datetime:
-    index = next(m["index"] for m in moves if m["effect"] == "start")
+def _first_start(moves: list[ClockEvent], events: list[TimelineEvent]) -> dt.datetime:
+    index = next(m.index for m in moves if m.effect == "start")
     return next(e.at for e in events if e.index == index)

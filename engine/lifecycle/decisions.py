@@ -1,23 +1,25 @@
-"""What the claim's life keeps of a rules decision, read through one narrow adapter.
+"""What the claim's life keeps of a rules decision.
 
-``evaluate`` returns the decision as a JSON-ready mapping today; a typed, frozen ``Decision``
-model is on its way (issue 12). Everything in :mod:`engine.lifecycle` reads a decision only
-through :func:`summarize_decision` and :func:`summarize_clocks`, so switching to the typed
-model changes these two functions and nothing else.
+Everything in :mod:`engine.lifecycle` reads a decision only through
+:func:`summarize_decision` and :func:`summarize_clocks`: the state keeps a summary (the full
+decision stays in the audit trail under ``decision_id``), so folding a claim's history never
+needs the decision model of the engine release that made each decision.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from engine.decision import Clock, Decision
 from engine.money import Money
+from engine.outcome import PAYING, Outcome
 
 __all__ = [
     "DETERMINATIONS",
+    "PAYING",
     "ClockSummary",
     "DecisionSummary",
     "LineSummary",
@@ -27,12 +29,8 @@ __all__ = [
     "summarize_decision",
 ]
 
-# One outcome vocabulary for the lifecycle; to be replaced by the engine-wide one (issue 12).
-Outcome = Literal["approve", "partial", "deny", "pend", "refer"]
 #: Outcomes that determine a claim (IL art. 23-24): the rest hold it for documents or a person.
 DETERMINATIONS: tuple[Outcome, ...] = ("approve", "partial", "deny")
-#: Outcomes that may pay.
-PAYING: tuple[Outcome, ...] = ("approve", "partial")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,44 +81,42 @@ class ClockSummary(BaseModel):
     due_at: AwareDatetime | None = None
 
 
-def summarize_decision(decision: Mapping[str, object], *, decision_id: str) -> DecisionSummary:
+def summarize_decision(decision: Decision, *, decision_id: str) -> DecisionSummary:
     """The summary of a decision as ``engine.evaluate.evaluate`` returns it."""
-    amounts = _mapping(decision["amounts"])
-    ruleset = _mapping(decision["ruleset"])
-    engine = _mapping(decision["engine"])
-    return DecisionSummary.model_validate(
-        {
-            "decision_id": decision_id,
-            "outcome": decision["outcome"],
-            "submitted": amounts["submitted"],
-            "eligible": amounts["eligible"],
-            "payable": amounts["payable"],
-            "lines": [
-                {k: line[k] for k in ("line_id", "submitted", "eligible", "payable", "outcome")}
-                for line in map(_mapping, _sequence(decision["lines"]))
-            ],
-            "as_of": decision["as_of"],
-            "ruleset": {k: ruleset[k] for k in ("id", "version", "content_hash")},
-            "engine_version": engine["version"],
-        }
+    return DecisionSummary(
+        decision_id=decision_id,
+        outcome=decision.outcome,
+        submitted=decision.amounts.submitted,
+        eligible=decision.amounts.eligible,
+        payable=decision.amounts.payable,
+        lines=tuple(
+            LineSummary(
+                line_id=line.line_id,
+                submitted=line.submitted,
+                eligible=line.eligible,
+                payable=line.payable,
+                outcome=line.outcome,
+            )
+            for line in decision.lines
+        ),
+        as_of=dt.datetime.fromisoformat(decision.as_of),
+        ruleset=RulesetRef(
+            id=decision.ruleset.id,
+            version=decision.ruleset.version,
+            content_hash=decision.ruleset.content_hash,
+        ),
+        engine_version=decision.engine.version,
     )
 
 
-def summarize_clocks(sla: Sequence[Mapping[str, object]]) -> tuple[ClockSummary, ...]:
-    """The clocks of a decision's ``sla`` list (or of ``engine.evaluate.clocks``)."""
+def summarize_clocks(sla: Sequence[Clock]) -> tuple[ClockSummary, ...]:
+    """The clocks of a decision's ``sla`` (or of ``engine.evaluate.clocks``)."""
     return tuple(
-        ClockSummary.model_validate({k: c.get(k) for k in ("id", "status", "due_date", "due_at")})
+        ClockSummary(
+            id=c.id,
+            status=c.status,
+            due_date=dt.date.fromisoformat(c.due_date) if c.due_date else None,
+            due_at=dt.datetime.fromisoformat(c.due_at) if c.due_at else None,
+        )
         for c in sla
     )
-
-
-def _mapping(value: object) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"a decision part must be an object, not {type(value).__name__}")
-    return value
-
-
-def _sequence(value: object) -> Sequence[object]:
-    if not isinstance(value, list | tuple):
-        raise TypeError(f"decision lines must be a list, not {type(value).__name__}")
-    return value

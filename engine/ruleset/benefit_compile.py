@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from engine.expression.types import Scope
+from engine.outcome import Outcome
 from engine.ruleset.context import CompileContext
 from engine.ruleset.ir import BenefitStep, StepReason
 from engine.ruleset.schema import STEP, STEP_KINDS, STEP_REASON
@@ -68,5 +69,8 @@ def _reason(ctx: CompileContext, data: Any, step_id: str) -> StepReason | None:
     if explain is None or not all(k in raw for k in ("code", "outcome", "legal_basis")):
         return None
     return StepReason(
-        str(raw["code"]), str(raw["outcome"]), tuple(str(b) for b in raw["legal_basis"]), explain
+        str(raw["code"]),
+        cast(Outcome, str(raw["outcome"])),  # checked by check_keys: a wrong one is an error
+        tuple(str(b) for b in raw["legal_basis"]),
+        explain,
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from engine import outcome
 from engine.claim import Claim, Item
 from engine.errors import Diagnostic, DiagnosticBag, RulesetError
 from engine.expression.nodes import BoolOp, Compare, Literal, Node
@@ -295,9 +296,10 @@ class _Compiler:
             str(data.get("title", "")),
             when,
             _with_window(when, scope, start, end),
-            str(data["outcome"]),
+            # checked against the vocabulary by check_keys: a wrong one is already an error
+            cast(outcome.Outcome, str(data["outcome"])),
             str(data["reason_code"]),
-            scope,
+            cast(outcome.Scope, scope),
             int(data.get("priority", 0)),
             order,
             basis,

@@ -12,11 +12,8 @@ from typing import Any
 
 from engine.expression.nodes import Node
 from engine.expression.types import T
+from engine.outcome import Outcome, Scope
 from engine.ruleset.source import Where
-
-OUTCOMES = ("approve", "partial", "deny", "pend", "refer")
-# Precedence when several rules hit (higher wins); see engine.decision.
-OUTCOME_RANK = {"approve": 0, "partial": 1, "pend": 2, "refer": 3, "deny": 4}
 
 
 @dataclass(frozen=True)
@@ -49,9 +46,9 @@ class Rule:
     title: str
     when: Expr  # the author's condition
     condition: Expr  # ``when`` and the effective-date window: what backends evaluate
-    outcome: str
+    outcome: Outcome
     reason_code: str
-    scope: str  # claim | line
+    scope: Scope
     priority: int
     order: int  # position in the files, the tie-breaker after priority
     legal_basis: tuple[str, ...]
@@ -100,7 +97,7 @@ class Table:
 @dataclass(frozen=True)
 class StepReason:
     code: str
-    outcome: str
+    outcome: Outcome
     legal_basis: tuple[str, ...]
     explain: Explanation
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.ruleset.ir import LIFECYCLE_ROLES, OUTCOMES
+from engine.outcome import OUTCOMES
+from engine.ruleset.ir import LIFECYCLE_ROLES
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -15,13 +15,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from engine.backends import available_backends, default_backend
 from engine.claim import Claim, load_claim
+from engine.decision import Decision
 from engine.errors import DiagnosticBag, EngineError
 from engine.evaluate import evaluate
 from engine.expression.types import suggest
 from engine.program import Program
 from engine.ruleset.source import Where, key_where, load_yaml, node_where, value_where
 from engine.ruleset_tests.claims import apply_sets, merge_patch
-from engine.ruleset_tests.comparison import Outcome, compare, first_difference
+from engine.ruleset_tests.comparison import BackendResult, compare, first_difference
 from engine.ruleset_tests.shapes import (
     AMOUNT_KEYS,
     CASE_KEYS,
@@ -322,18 +323,18 @@ class _Runner:
         result.mismatches += mismatches
         self.report.applied |= covered
 
-    def _evaluate(self, claim_data: Any, as_of: dt.datetime, backend: str) -> Outcome:
+    def _evaluate(self, claim_data: Any, as_of: dt.datetime, backend: str) -> BackendResult:
         try:
             claim = load_claim(claim_data)
             decision = evaluate(self.program, claim, as_of=as_of, backend=backend)
             if self.observer is not None and backend == self.primary:
                 self.observer(claim, as_of)
-            return Outcome(decision)
+            return BackendResult(decision)
         except EngineError as exc:
-            return Outcome(None, str(exc))
+            return BackendResult(None, str(exc))
 
-    def _record_coverage(self, decision: Mapping[str, Any]) -> None:
-        applied = {str(r["rule_id"]) for r in decision["reasons"]}
+    def _record_coverage(self, decision: Decision) -> None:
+        applied = decision.applied_rule_ids
         self.report.applied |= applied
         self.report.not_applied |= set(self.report.rule_ids) - applied
 

@@ -10,8 +10,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from engine.decision import CLOCK_STATUSES
 from engine.expression.types import suggest
-from engine.ruleset.ir import OUTCOMES
+from engine.outcome import OUTCOMES
 from engine.ruleset.source import Where, key_where, value_where
 
 TESTS_DIR = "tests"
@@ -29,7 +30,7 @@ EXPECT_KEYS = (
     "error",
     "timeline",
 )
-SLA_STATUSES = ("not_applicable", "not_started", "running", "paused", "due_soon", "met", "breached")
+SLA_STATUSES = CLOCK_STATUSES
 SLA_KEYS = ("status", "started_at", "due_at", "due_date", "stopped_at", "extended_by")
 AMOUNT_KEYS = ("submitted", "eligible", "deductible", "copay", "payable")
 LINE_KEYS = ("outcome", "reason_codes", *AMOUNT_KEYS)

@@ -1,7 +1,8 @@
 """SLA clocks of a ruleset over a claim's event timeline, and the portfolio sweep.
 
-``claim_clocks`` is what a decision carries under ``sla``; ``sweep`` ranks the breached and
-due-soon clocks of many claims for the adjusters' work queue.
+``claim_clocks`` is what a decision carries under ``sla`` (:class:`engine.decision.Clock`
+models); ``sweep`` ranks the breached and due-soon clocks of many claims for the adjusters'
+work queue.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic_core import TzInfo
 
+from engine.decision import ClaimClock, Clock, Explanation, trusted
 from engine.errors import TimelineError
 from engine.explain import Labels, render
 from engine.expression.native import Compiled, NativeCompiler
@@ -91,7 +93,7 @@ def claim_clocks(
     as_of: dt.datetime,
     tz: Any,
     currency: str,
-) -> list[dict[str, Any]]:
+) -> list[Clock]:
     events = timeline(ir, facts)
     as_of = _shared_offset(as_of)
     calendar = WorkingCalendar(ir.calendar.name, ir.calendar.beyond)
@@ -112,7 +114,7 @@ def clock_entry(
     currency: str,
     tz: Any,
     labels: Labels | None = None,
-) -> dict[str, Any]:
+) -> Clock:
     """One clock as decisions carry it; instants are shown in the ruleset's time zone."""
     node = state.node
     clock = {
@@ -133,45 +135,47 @@ def clock_entry(
         template = node.explain.zh if lang == "zh" else node.explain.en
         return render(template, context, lang, currency, labels)
 
-    return {
-        "id": node.id,
-        "title": node.title,
-        "status": state.status,
-        "started_at": to_json(_local(state.started_at, tz)),
-        "due_at": to_json(_local(state.due_at, tz)),
-        "due_date": to_json(state.due_date),
-        "stopped_at": to_json(_local(state.stopped_at, tz)),
-        "remaining_seconds": state.remaining_seconds,
-        "elapsed_seconds": state.elapsed_seconds,
-        "duration": node.duration,
-        "unit": node.unit,
-        "extended_by": state.extended_by,
-        "breach_action": node.breach_action,
-        "legal_basis": list(node.legal_basis),
-        "explanation": {"zh": explain("zh"), "en": explain("en")},
-        "events": state.moves,
-        "calendar": calendar.source
+    return trusted(
+        Clock,
+        id=node.id,
+        title=node.title,
+        status=state.status,
+        started_at=to_json(_local(state.started_at, tz)),
+        due_at=to_json(_local(state.due_at, tz)),
+        due_date=to_json(state.due_date),
+        stopped_at=to_json(_local(state.stopped_at, tz)),
+        remaining_seconds=state.remaining_seconds,
+        elapsed_seconds=state.elapsed_seconds,
+        duration=node.duration,
+        unit=node.unit,
+        extended_by=state.extended_by,
+        breach_action=node.breach_action,
+        legal_basis=node.legal_basis,
+        explanation=trusted(Explanation, zh=explain("zh"), en=explain("en")),
+        events=tuple(state.moves),
+        calendar=calendar.source
         if node.unit == "working_days" or node.roll_to_working_day
         else None,
-        "calendar_estimated": state.estimated,
-    }
+        calendar_estimated=state.estimated,
+    )
 
 
 def _local(value: dt.datetime | None, tz: Any) -> dt.datetime | None:
     return value.astimezone(tz) if value is not None else None
 
 
-def sweep(decisions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Breached and due-soon clocks of many decisions, most urgent first.
+def sweep(claims: Iterable[tuple[str, Iterable[Clock]]]) -> list[ClaimClock]:
+    """Breached and due-soon clocks of many claims (claim id, its clocks), most urgent first.
 
     Breached clocks come first, the longest overdue first; then due-soon clocks, the
     soonest deadline first; ties by claim id and clock id so the order is stable.
     """
-    found = []
-    for decision in decisions:
-        for clock in decision.get("sla") or []:
-            if clock["status"] in URGENCY:
-                found.append({"claim_id": decision["claim_id"], **clock})
+    found = [
+        trusted(ClaimClock, claim_id=claim_id, **dict(clock))
+        for claim_id, clocks in claims
+        for clock in clocks
+        if clock.status in URGENCY
+    ]
     return sorted(
-        found, key=lambda c: (URGENCY[c["status"]], c["remaining_seconds"], c["claim_id"], c["id"])
+        found, key=lambda c: (URGENCY[c.status], c.remaining_seconds or 0, c.claim_id, c.id)
     )

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.decision import ClockEffect, ClockEvent, ClockStatus, trusted
 from engine.errors import EvaluationError, TimelineError
 from engine.expression.native import Compiled
 from engine.ruleset.ir import SlaNode
@@ -55,7 +56,7 @@ class TimelineEvent:
 @dataclass
 class ClockState:
     node: SlaNode
-    status: str = "not_started"
+    status: ClockStatus = "not_started"
     started_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
     due_date: dt.date | None = None
@@ -64,18 +65,19 @@ class ClockState:
     elapsed_seconds: int | None = None
     extended_by: int = 0
     estimated: bool = False
-    moves: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[ClockEvent] = field(default_factory=list)
 
-    def move(self, event: TimelineEvent, effect: str, note: str = "") -> None:
-        entry: dict[str, Any] = {
-            "index": event.index,
-            "type": event.type,
-            "at": event.at_text,
-            "effect": effect,
-        }
-        if note:
-            entry["note"] = note
-        self.moves.append(entry)
+    def move(self, event: TimelineEvent, effect: ClockEffect, note: str = "") -> None:
+        self.moves.append(
+            trusted(
+                ClockEvent,
+                index=event.index,
+                type=event.type,
+                at=event.at_text,
+                effect=effect,
+                note=note or None,
+            )
+        )
 
 
 @dataclass(frozen=True)

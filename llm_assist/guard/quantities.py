@@ -21,6 +21,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Literal
 
+from pydantic import JsonValue
+
+from engine.decision import Amounts, Decision, Line
+
 __all__ = ["Grounds", "Quantity", "decision_grounds", "quantities", "text_grounds"]
 
 Kind = Literal["money", "duration", "date", "month_day", "year_month", "line"]
@@ -240,43 +244,41 @@ def _canonical(value: Decimal) -> str:
 # ------------------------------------------------------------------------------- grounds
 
 
-def decision_grounds(decision: Mapping[str, Any]) -> Grounds:
+def decision_grounds(decision: Decision) -> Grounds:
     """The amounts, durations, dates and line ids a decision states (module docstring).
 
     Money: the totals, every line's amounts, the benefit balance, the usual differences a
     reader computes (submitted - payable, deductible + copay, ...), amount-like trace facts
     and every number in the reasons' and notices' texts. Durations: the clocks' durations
     and extensions, integer trace facts and every number in the reasons', notices' and
-    clocks' texts. Days left or overdue are not grounded on purpose: they change with the
-    clock, so a note states the due date instead. Dates: every date written anywhere in the
-    decision.
+    clocks' texts (titles too). Days left or overdue are not grounded on purpose: they
+    change with the clock, so a note states the due date instead. Dates: every date written
+    anywhere in the decision's JSON form.
     """
     money: set[Decimal] = set()
     durations: set[Decimal] = set()
-    for row in [decision.get("amounts"), *_mappings(decision.get("lines"))]:
+    rows: list[Amounts | Line] = [decision.amounts, *decision.lines]
+    for row in rows:
         money |= _amount_set(row)
-    money |= _decimals(_values(decision.get("benefit_balance")))
-    texts = [
-        *_texts(_mappings(decision.get("reasons")), "explanation"),
-        *_texts(_mappings(decision.get("notices")), None),
-    ]
+    money |= set(decision.benefit_balance.values())
+    texts = [t for r in decision.reasons for t in (r.explanation.zh, r.explanation.en)]
+    texts += [t for n in decision.notices for t in (n.zh, n.en)]
     stated = {d for t in texts for d in _numbers_in(t)}
     money |= stated
     durations |= stated
-    for entry in _mappings(decision.get("trace")):
-        facts = _values(entry.get("facts"))
+    for entry in decision.trace:
+        facts = _values(entry.facts)
         money |= _decimals(f for f in facts if not isinstance(f, int))
         durations |= {Decimal(f) for f in facts if isinstance(f, int) and not isinstance(f, bool)}
-    for clock in _mappings(decision.get("sla")):
-        durations |= _clock_durations(clock)
-        for text in _texts([clock], "explanation"):
+    for clock in decision.sla:
+        durations |= {Decimal(clock.duration), Decimal(clock.extended_by)}
+        durations.add(Decimal(clock.duration + clock.extended_by))
+        for text in (clock.explanation.zh, clock.explanation.en, clock.title):
             durations |= set(_numbers_in(text))
-    lines = {
-        line["line_id"]
-        for line in _mappings(decision.get("lines"))
-        if isinstance(line.get("line_id"), int)
-    }
-    return Grounds(frozenset(money), frozenset(durations), _dates_in(decision), frozenset(lines))
+    lines = {line.line_id for line in decision.lines}
+    return Grounds(
+        frozenset(money), frozenset(durations), _dates_in(decision.json_form()), frozenset(lines)
+    )
 
 
 def text_grounds(texts: Iterable[str], numbers: Iterable[str] = ()) -> Grounds:
@@ -290,27 +292,10 @@ def text_grounds(texts: Iterable[str], numbers: Iterable[str] = ()) -> Grounds:
     return Grounds(frozenset(found), frozenset(found), frozenset(dates))
 
 
-def _amount_set(row: Any) -> set[Decimal]:
-    if not isinstance(row, Mapping):
-        return set()
-    values = {k: _decimal(str(row.get(k))) for k in _MONEY_KEYS}
-    known = {k: v for k, v in values.items() if v is not None}
-    out = set(known.values())
-    pairs = (("submitted", "payable"), ("submitted", "eligible"), ("eligible", "payable"))
-    out |= {known[a] - known[b] for a, b in pairs if a in known and b in known}
-    if "deductible" in known and "copay" in known:
-        out.add(known["deductible"] + known["copay"])
-    return out
-
-
-def _clock_durations(clock: Mapping[str, Any]) -> set[Decimal]:
-    out: set[Decimal] = set()
-    duration, extended = clock.get("duration"), clock.get("extended_by")
-    for value in (duration, extended):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            out.add(Decimal(str(value)))
-    if isinstance(duration, int) and isinstance(extended, int):
-        out.add(Decimal(duration + extended))
+def _amount_set(row: Amounts | Line) -> set[Decimal]:
+    out = {row.submitted, row.eligible, row.deductible, row.copay, row.payable}
+    out |= {row.submitted - row.payable, row.submitted - row.eligible, row.eligible - row.payable}
+    out.add(row.deductible + row.copay)
     return out
 
 
@@ -322,9 +307,11 @@ def _numbers_in(text: str) -> Iterator[Decimal]:
             yield value
 
 
-def _dates_in(value: Any) -> frozenset[str]:
-    """Every date in the decision, except a clock's exclusive ``due_at`` boundary (midnight
-    after the due date): "due 24 July" for a clock due on 23 July is a wrong date."""
+def _dates_in(value: JsonValue) -> frozenset[str]:
+    """Every date in a decision's JSON form, except a clock's exclusive ``due_at`` boundary
+    (midnight after the due date): "due 24 July" for a clock due on 23 July is a wrong date.
+    The JSON form is walked whole on purpose: a date anywhere in the decision (trace facts,
+    timeline events, clocks) is one it states."""
     out: set[str] = set()
     for text in _strings(value):
         out |= _full_dates(text)
@@ -344,12 +331,10 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _values(value: Any) -> list[Any]:
-    """The leaf values of a mapping (lists flattened one level)."""
-    if not isinstance(value, Mapping):
-        return []
-    out: list[Any] = []
-    for item in value.values():
+def _values(facts: Mapping[str, JsonValue]) -> list[JsonValue]:
+    """The values a trace entry read (lists flattened one level)."""
+    out: list[JsonValue] = []
+    for item in facts.values():
         out.extend(item if isinstance(item, list) else [item])
     return out
 
@@ -366,18 +351,3 @@ def _decimals(values: Iterable[Any]) -> set[Decimal]:
             if parsed is not None:
                 out.add(parsed)
     return out
-
-
-def _texts(items: Iterable[Mapping[str, Any]], key: str | None) -> Iterator[str]:
-    """The zh/en texts of decision items (``item[key]`` or the item itself), and titles."""
-    for item in items:
-        holder = item.get(key) if key else item
-        if isinstance(holder, Mapping):
-            yield from (str(holder[lang]) for lang in ("zh", "en") if holder.get(lang))
-        if isinstance(item.get("title"), str):
-            yield item["title"]
-
-
-def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(value, list | tuple):
-        yield from (item for item in value if isinstance(item, Mapping))

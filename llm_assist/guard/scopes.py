@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
+from engine.decision import Clock, Reason
+from engine.outcome import Outcome
 from llm_assist.context import DraftContext
 from llm_assist.guard.quantities import Grounds, decision_grounds, text_grounds
 from llm_assist.guard.topics import backed_topics, topics
@@ -22,7 +22,7 @@ from llm_assist.rights import RightsEntry
 __all__ = ["PART_STANCES", "Facts", "Scope", "clauses_of"]
 
 # What the claim's outcome lets any sentence say.
-_CLAIM_STANCES: dict[str, frozenset[Stance]] = {
+_CLAIM_STANCES: Mapping[Outcome, frozenset[Stance]] = {
     "approve": frozenset({"PAY", "FULL_PAY", "FINAL"}),
     "partial": frozenset({"PAY", "PARTIAL", "REFUSE", "FINAL"}),
     "deny": frozenset({"REFUSE", "FULL_REFUSE", "NO_PAY", "FINAL"}),
@@ -31,7 +31,7 @@ _CLAIM_STANCES: dict[str, frozenset[Stance]] = {
 }
 # What a cited rule, or a named line, adds: its own outcome, never for the whole claim
 # (an informational ``approve`` rule adds nothing).
-PART_STANCES: dict[str, frozenset[Stance]] = {
+PART_STANCES: Mapping[Outcome, frozenset[Stance]] = {
     "approve": frozenset(),
     "partial": frozenset({"REFUSE", "PARTIAL"}),
     "deny": frozenset({"REFUSE", "NO_PAY"}),
@@ -57,24 +57,19 @@ class Facts:
     def __init__(self, context: DraftContext) -> None:
         decision = context.decision
         self.context = context
-        self.outcome = str(context.outcome)
-        self.reasons = list(_mappings(decision.get("reasons")))
-        self.clocks = {str(c.get("id")): c for c in _mappings(decision.get("sla"))}
-        self.trace = list(_mappings(decision.get("trace")))
-        self.lines = {
-            line.get("line_id"): str(line.get("outcome"))
-            for line in _mappings(decision.get("lines"))
-        }
+        self.outcome: Outcome = context.outcome
+        self.reasons = decision.reasons
+        self.clocks = {c.id: c for c in decision.sla}
+        self.trace = decision.trace
+        self.lines: dict[int, Outcome] = {line.line_id: line.outcome for line in decision.lines}
         self.decision_grounds = decision_grounds(decision)
         reminders = context.reminders
         self.all_grounds = self.decision_grounds | text_grounds(
             [t for e in reminders for t in (e.zh, e.en)],
             [n for e in reminders for n in e.key_numbers],
         )
-        base = set(_CLAIM_STANCES.get(self.outcome, frozenset()))
-        amounts = decision.get("amounts")
-        payable = amounts.get("payable") if isinstance(amounts, Mapping) else None
-        if _is_zero(payable):
+        base = set(_CLAIM_STANCES[self.outcome])
+        if decision.amounts.payable == 0:
             base.add("NO_PAY")
         self.base = frozenset(base)
 
@@ -85,19 +80,19 @@ class Facts:
 
     def finding(self, rule_ids: Sequence[str]) -> Scope:
         cited = set(rule_ids)
-        reasons = [r for r in self.reasons if r.get("rule_id") in cited]
+        reasons = [r for r in self.reasons if r.rule_id in cited]
         texts, keys = _reason_texts(reasons)
         for rid in cited & set(self.clocks):
             texts += _clock_texts(self.clocks[rid])
         keys += list(cited)
         for entry in self.trace:
-            if entry.get("rule_id") in cited and isinstance(entry.get("facts"), Mapping):
-                keys += [str(k) for k in entry["facts"]]
+            if entry.rule_id in cited:
+                keys += list(entry.facts)
         allowed = set(self.base)
         for reason in reasons:
-            allowed |= PART_STANCES.get(str(reason.get("outcome")), frozenset())
-            if reason.get("line_id") in self.lines:
-                allowed |= PART_STANCES.get(self.lines[reason.get("line_id")], frozenset())
+            allowed |= PART_STANCES[reason.outcome]
+            if reason.line_id is not None and reason.line_id in self.lines:
+                allowed |= PART_STANCES[self.lines[reason.line_id]]
         return Scope(
             frozenset(allowed),
             self.decision_grounds,
@@ -108,8 +103,7 @@ class Facts:
 
     def listing(self, *, missing: bool) -> Scope:
         texts, keys = _reason_texts(self.reasons)
-        texts += [str(n.get(lang, "")) for n in _mappings(self.context.decision.get("notices"))
-                  for lang in ("zh", "en")]  # fmt: skip
+        texts += [t for n in self.context.decision.notices for t in (n.zh, n.en)]
         for clock in self.clocks.values():
             texts += _clock_texts(clock)
         keys += list(self.clocks)
@@ -120,7 +114,7 @@ class Facts:
         allowed = set(self.base)
         if missing:  # what is missing is what holds a reason: its stance may be restated
             for reason in self.reasons:
-                allowed |= PART_STANCES.get(str(reason.get("outcome")), frozenset())
+                allowed |= PART_STANCES[reason.outcome]
         return Scope(
             frozenset(allowed),
             self.all_grounds,
@@ -142,34 +136,14 @@ def clauses_of(text: str) -> Iterator[str]:
         yield from clauses(sentence)
 
 
-def _reason_texts(reasons: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+def _reason_texts(reasons: Iterable[Reason]) -> tuple[list[str], list[str]]:
     texts: list[str] = []
     keys: list[str] = []
     for reason in reasons:
-        explanation = reason.get("explanation")
-        if isinstance(explanation, Mapping):
-            texts += [str(v) for v in explanation.values()]
-        texts += [str(b) for b in reason.get("legal_basis") or []]
-        keys += [str(reason.get("rule_id")), str(reason.get("code"))]
+        texts += [reason.explanation.zh, reason.explanation.en, *reason.legal_basis]
+        keys += [reason.rule_id, reason.code]
     return texts, keys
 
 
-def _clock_texts(clock: Mapping[str, Any]) -> list[str]:
-    texts = [str(clock.get("title") or "")]
-    explanation = clock.get("explanation")
-    if isinstance(explanation, Mapping):
-        texts += [str(v) for v in explanation.values()]
-    texts += [str(b) for b in clock.get("legal_basis") or []]
-    return texts
-
-
-def _is_zero(value: Any) -> bool:
-    try:
-        return Decimal(str(value)) == 0
-    except ArithmeticError:
-        return False
-
-
-def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(value, list | tuple):
-        yield from (item for item in value if isinstance(item, Mapping))
+def _clock_texts(clock: Clock) -> list[str]:
+    return [clock.title, clock.explanation.zh, clock.explanation.en, *clock.legal_basis]

@@ -32,6 +32,7 @@ from llm_assist.rights.entries import (
     OUTCOMES,
     SLA_STATUSES,
     Condition,
+    DecisionFacts,
     RightsBase,
     RightsEntry,
     RightsTestResult,
@@ -40,8 +41,9 @@ from llm_assist.rights.entries import (
 from llm_assist.rights.reader import Reader, known_references
 
 __all__ = [
-    "CONDITION_KEYS", "DEFAULT_RIGHTS_DIR", "OUTCOMES", "SLA_STATUSES", "Condition", "RightsBase",
-    "RightsEntry", "RightsTestResult", "key_numbers", "load_rights", "run_rights_tests",
+    "CONDITION_KEYS", "DEFAULT_RIGHTS_DIR", "OUTCOMES", "SLA_STATUSES", "Condition",
+    "DecisionFacts", "RightsBase", "RightsEntry", "RightsTestResult", "key_numbers",
+    "load_rights", "run_rights_tests",
 ]  # fmt: skip
 
 DEFAULT_RIGHTS_DIR = Path(__file__).resolve().parents[2] / "rulesets" / "rights"

@@ -1,4 +1,9 @@
-"""The knowledge base's entries, their ``applies_when`` conditions and the selection."""
+"""The knowledge base's entries, their ``applies_when`` conditions and the selection.
+
+Conditions read :class:`DecisionFacts`: the few facts of a decision ``applies_when`` can name,
+taken from a typed :class:`~engine.decision.Decision`, or from the partial decision JSON a
+selection test case writes (``rulesets/rights/tests/cases.yaml``).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.decision import CLOCK_STATUSES, Decision
+from engine.outcome import OUTCOMES
+
 __all__ = [
-    "CONDITION_KEYS", "DECIDED_BY", "OUTCOMES", "SLA_STATUSES", "Condition", "RightsBase",
-    "RightsEntry", "RightsTestResult", "key_numbers",
+    "CONDITION_KEYS", "DECIDED_BY", "OUTCOMES", "SLA_STATUSES", "Condition", "DecisionFacts",
+    "RightsBase", "RightsEntry", "RightsTestResult", "key_numbers",
 ]  # fmt: skip
 
-OUTCOMES = ("approve", "partial", "deny", "pend", "refer")
 DECIDED_BY = ("rules", "person")
-# engine/sla/clock.py sets exactly these
-SLA_STATUSES = ("not_applicable", "not_started", "running", "paused", "due_soon", "met", "breached")
+SLA_STATUSES = CLOCK_STATUSES
 CONDITION_KEYS = ("always", "outcome", "decided_by", "automated", "ruleset", "reason_codes", "sla")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
@@ -28,6 +34,55 @@ def key_numbers(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class DecisionFacts:
+    """What ``applies_when`` can read of a decision: its outcome, whether rules alone made
+    it, the ruleset, the reason codes and each clock's status (by clock id)."""
+
+    outcome: str | None = None
+    automated: bool = False
+    ruleset: str | None = None
+    reason_codes: frozenset[str] = frozenset()
+    clocks: tuple[tuple[str, str], ...] = ()  # (clock id, status)
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionFacts:
+        return cls(
+            outcome=decision.outcome,
+            automated=decision.automated,
+            ruleset=decision.ruleset.id,
+            reason_codes=frozenset(r.code for r in decision.reasons),
+            clocks=tuple((c.id, c.status) for c in decision.sla),
+        )
+
+    @classmethod
+    def from_case(cls, decision: Mapping[str, Any]) -> DecisionFacts:
+        """The facts of a selection test case's partial decision JSON (only the keys
+        ``applies_when`` reads; any may be left out, and what is not of the expected kind
+        counts as absent: the case then simply selects less)."""
+        ruleset = decision.get("ruleset")
+        return cls(
+            outcome=_text(decision.get("outcome")),
+            automated=decision.get("automated") is True,
+            ruleset=_text(ruleset.get("id")) if isinstance(ruleset, Mapping) else None,
+            reason_codes=frozenset(
+                code for r in _mappings(decision.get("reasons")) if (code := _text(r.get("code")))
+            ),
+            clocks=tuple(
+                (str(c.get("id")), str(c.get("status"))) for c in _mappings(decision.get("sla"))
+            ),
+        )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mappings(value: object) -> Iterator[Mapping[str, Any]]:
+    if isinstance(value, list | tuple):
+        yield from (item for item in value if isinstance(item, Mapping))
+
+
+@dataclass(frozen=True)
 class Condition:
     """One ``applies_when`` key: ``values`` OR-ed; for ``sla``, ``node`` names the clock."""
 
@@ -35,30 +90,20 @@ class Condition:
     values: tuple[str, ...]
     node: str = ""
 
-    def holds(self, decision: Mapping[str, Any], decided_by: str) -> bool:
+    def holds(self, facts: DecisionFacts, decided_by: str) -> bool:
         if self.key == "always":
             return True
         if self.key == "decided_by":
             return decided_by in self.values
         if self.key == "outcome":
-            return decision.get("outcome") in self.values
+            return facts.outcome in self.values
         if self.key == "automated":
-            return str(decision.get("automated") is True).lower() in self.values
+            return str(facts.automated).lower() in self.values
         if self.key == "ruleset":
-            ruleset = decision.get("ruleset")
-            return isinstance(ruleset, Mapping) and ruleset.get("id") in self.values
+            return facts.ruleset in self.values
         if self.key == "reason_codes":
-            return any(r.get("code") in self.values for r in _mappings(decision.get("reasons")))
-        return any(
-            c.get("id") == self.node and c.get("status") in self.values
-            for c in _mappings(decision.get("sla"))
-        )
-
-
-def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
-    """The mappings of a decision list, tolerating a partial or malformed decision."""
-    if isinstance(value, list | tuple):
-        yield from (item for item in value if isinstance(item, Mapping))
+            return not facts.reason_codes.isdisjoint(self.values)
+        return any(i == self.node and status in self.values for i, status in facts.clocks)
 
 
 @dataclass(frozen=True)
@@ -72,8 +117,8 @@ class RightsEntry:
     key_numbers: tuple[str, ...]
     conditions: tuple[Condition, ...] = field(default=(), repr=False)
 
-    def applies(self, decision: Mapping[str, Any], *, decided_by: str = "rules") -> bool:
-        return all(c.holds(decision, decided_by) for c in self.conditions)
+    def applies(self, facts: DecisionFacts, *, decided_by: str = "rules") -> bool:
+        return all(c.holds(facts, decided_by) for c in self.conditions)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the API and prompts (the conditions stay internal)."""
@@ -91,10 +136,11 @@ class RightsBase:
     entries: tuple[RightsEntry, ...]
 
     def select(
-        self, decision: Mapping[str, Any], *, decided_by: str = "rules"
+        self, decision: Decision | DecisionFacts, *, decided_by: str = "rules"
     ) -> list[RightsEntry]:
         """The entries that apply to ``decision``, in file order (deterministic)."""
-        return [e for e in self.entries if e.applies(decision, decided_by=decided_by)]
+        facts = decision if isinstance(decision, DecisionFacts) else DecisionFacts.of(decision)
+        return [e for e in self.entries if e.applies(facts, decided_by=decided_by)]
 
     def get(self, entry_id: str) -> RightsEntry:
         for entry in self.entries:

@@ -24,6 +24,7 @@ from llm_assist.rights.entries import (
     OUTCOMES,
     SLA_STATUSES,
     Condition,
+    DecisionFacts,
     RightsBase,
     RightsEntry,
     RightsTestResult,
@@ -263,7 +264,8 @@ class Reader:
                 )
         if len(self.bag.items) > before:
             return None
-        selected = base.select(_plain(case["decision"]), decided_by=str(decided_by))
+        facts = DecisionFacts.from_case(_plain(case["decision"]))
+        selected = base.select(facts, decided_by=str(decided_by))
         expected = tuple(map(str, expect))
         return RightsTestResult(
             str(case["name"]), expected, tuple(e.id for e in selected), self.file, where.line

@@ -37,8 +37,7 @@ def _engine_decision(service: Service, claim: dict[str, Any]) -> dict[str, Any]:
     program = service.state.rulesets.for_claim(load_claim(claim)).program
     when = dt.datetime.fromisoformat(AS_OF)
     decision = evaluate(program, claim, as_of=when, backend=service.state.backend)
-    plain: dict[str, Any] = json.loads(json.dumps(decision))
-    return plain
+    return decision.json_form()
 
 
 def _stopped_by(decision: dict[str, Any], event_type: str) -> list[str]:

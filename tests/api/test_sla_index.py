@@ -34,6 +34,7 @@ from api.rulesets import LoadedRuleset, RulesetUnavailable
 from audit import db as audit_db
 from audit.db import create_engine
 from engine.claim import Claim, load_claim
+from engine.decision import Clock, canonical_json
 from engine.errors import EngineError
 from engine.evaluate import clocks, load_program
 from engine.program import Program
@@ -49,17 +50,17 @@ URGENT = ("breached", "due_soon")
 
 def brute_force(state: AppState, when: dt.datetime) -> dict[str, Any]:
     """What the endpoint answered before the index: every claim computed."""
-    found: list[dict[str, Any]] = []
+    found: list[tuple[str, list[Clock]]] = []
     skipped: list[dict[str, str]] = []
     for claim in state.claims.all_claims():
         try:
             program = state.rulesets.for_claim(claim).program
-            found.append({"claim_id": claim.claim_id, "sla": clocks(program, claim, as_of=when)})
+            found.append((claim.claim_id, clocks(program, claim, as_of=when)))
         except (EngineError, RulesetUnavailable) as exc:
             skipped.append({"claim_id": claim.claim_id, "reason": str(exc)})
     urgent = sweep(found)
     answer = {"total": len(urgent), "items": urgent, "skipped": skipped}
-    return dict(json.loads(json.dumps(answer)))
+    return dict(json.loads(canonical_json(answer)))
 
 
 def answered(service: Service, when: str) -> dict[str, Any]:
@@ -286,7 +287,7 @@ def test_the_corpus_answers_as_computing_every_claim(any_service: Service) -> No
         claim_id = data.draw(st.sampled_from(sorted(moments)))
         when = data.draw(st.sampled_from(moments[claim_id])) + data.draw(NUDGES)
         found = clocks(programs[claim_id], by_id[claim_id], as_of=when)
-        urgent = {(claim_id, c["id"]) for c in found if c["status"] in URGENT}
+        urgent = {(claim_id, c.id) for c in found if c.status in URGENT}
         if urgent:
             assert urgent <= urgent_rows(state, when)
             assert claim_id in candidate_ids(state, when)
@@ -313,11 +314,12 @@ def _moments(program: Program, claim: Claim) -> list[dt.datetime]:
             continue
         for clock in found:
             for key in ("started_at", "stopped_at", "due_at"):
-                if clock[key]:
-                    out.add(dt.datetime.fromisoformat(clock[key]))
-            if clock["due_at"]:
-                due = dt.datetime.fromisoformat(clock["due_at"])
-                out.add(due - dt.timedelta(seconds=soon[clock["id"]]))
+                value = getattr(clock, key)
+                if value:
+                    out.add(dt.datetime.fromisoformat(value))
+            if clock.due_at:
+                due = dt.datetime.fromisoformat(clock.due_at)
+                out.add(due - dt.timedelta(seconds=soon[clock.id]))
     return sorted(out)
 
 
@@ -452,7 +454,7 @@ def test_the_rows_bound_the_engine_at_every_instant(
         return
     if index.reason is not None:
         return
-    urgent = {c["id"] for c in found if c["status"] in URGENT}
+    urgent = {c.id for c in found if c.status in URGENT}
     if urgent:
         assert urgent <= Scratch(index).urgent(when)
 
@@ -517,7 +519,7 @@ def test_a_clock_that_applies_only_until_a_document_arrives_is_always_computed()
     ]
     claim = _claim("cn-health", [_event("claim_received", 0)], documents)
     breached = clocks(program, claim, as_of=START + dt.timedelta(days=15))
-    assert {c["id"]: c["status"] for c in breached}["one_time_supplement"] == "breached"
+    assert {c.id: c.status for c in breached}["one_time_supplement"] == "breached"
 
     index = sla_index.index_claim(claim, _catalog(program))
 
@@ -540,7 +542,7 @@ def test_the_rows_bound_the_engine_on_hand_made_timelines(case: str) -> None:
     nudged = [m + n for m in _moments(program, claim) for n in NUDGE_LIST]
     urgent_seen = 0
     for when in grid + nudged:
-        urgent = {c["id"] for c in clocks(program, claim, as_of=when) if c["status"] in URGENT}
+        urgent = {c.id for c in clocks(program, claim, as_of=when) if c.status in URGENT}
         if urgent:
             urgent_seen += 1
             assert urgent <= scratch.urgent(when), when

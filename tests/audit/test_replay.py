@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from audit.errors import ReplayError, SnapshotError, TamperError
-from audit.replay import DECISION_EVENT, Replayer, decision_payload, record_decision
+from audit.replay import (
+    DECISION_EVENT,
+    Replayer,
+    decision_payload,
+    record_decision,
+    recorded_decision,
+)
 from audit.snapshot import RulesetSnapshot, SnapshotFile, snapshot_ruleset
 from audit.store import append_event, get_event
 from engine.backends import available_backends
@@ -74,7 +81,8 @@ def test_a_doctored_decision_does_not_replay(store: Store) -> None:
     snapshot, program = snapshot_ruleset(CN_HEALTH)
     claim = EXAMPLE.read_text(encoding="utf-8")
     decision = evaluate(program, claim, as_of=AS_OF, backend="native")
-    decision["amounts"]["payable"] = "999999.00"
+    amounts = decision.amounts.model_copy(update={"payable": Decimal("999999.00")})
+    decision = decision.model_copy(update={"amounts": amounts})
     event = record_decision(
         store.engine, snapshot=snapshot, claim=claim, decision=decision, actor="mallory"
     )
@@ -127,11 +135,48 @@ def test_decision_payload_refuses_mismatched_pieces() -> None:
         decision_payload(snapshot=other, claim=claim, decision=decision)
     with pytest.raises(ValueError, match="another claim"):
         decision_payload(
-            snapshot=snapshot, claim=claim, decision={**decision, "claim_id": "CLM-OTHER"}
+            snapshot=snapshot,
+            claim=claim,
+            decision=decision.model_copy(update={"claim_id": "CLM-OTHER"}),
         )
     payload = decision_payload(snapshot=snapshot, claim=claim, decision=decision)
     assert set(payload) == {"as_of", "backend", "claim", "decision", "ruleset"}
     assert payload["as_of"] == "2025-07-01T09:00:00+08:00"
+    assert payload["decision"] == decision.json_form()
+
+
+def test_a_recorded_decision_reads_back_into_the_same_model(store: Store) -> None:
+    snapshot, program = snapshot_ruleset(CN_HEALTH)
+    claim = EXAMPLE.read_text(encoding="utf-8")
+    decision = evaluate(program, claim, as_of=AS_OF, backend="native")
+    event = record_decision(
+        store.engine, snapshot=snapshot, claim=claim, decision=decision, actor="t"
+    )
+
+    assert recorded_decision(get_event(store.engine, event_id=event.event_id)) == decision
+
+
+def test_a_stored_decision_that_does_not_parse_is_reported(sqlite_store: Store) -> None:
+    snapshot, program = snapshot_ruleset(CN_HEALTH)
+    claim = EXAMPLE.read_text(encoding="utf-8")
+    good = decision_payload(
+        snapshot=snapshot,
+        claim=claim,
+        decision=evaluate(program, claim, as_of=AS_OF, backend="native"),
+    )
+    stored = dict(good["decision"])  # type: ignore[arg-type]
+    stored["outcome"] = "approved"
+    event = append_event(
+        sqlite_store.engine,
+        event_type=DECISION_EVENT,
+        claim_id="CLM-2026-000123",
+        payload={**good, "decision": stored},
+        actor="t",
+    )
+    with pytest.raises(ReplayError, match=r"no readable decision \(outcome: "):
+        recorded_decision(event)
+    with pytest.raises(ReplayError, match="no readable decision"):
+        Replayer(sqlite_store.engine).replay(event.event_id)
 
 
 def test_snapshot_of_a_folder_with_includes_compiles_to_the_same_program(tmp_path: Path) -> None:
@@ -156,3 +201,24 @@ def test_snapshot_of_a_folder_with_includes_compiles_to_the_same_program(tmp_pat
     escaping = RulesetSnapshot("h", "x", "1", (SnapshotFile("../evil.yaml", "x"),))
     with pytest.raises((SnapshotError, ValueError)):
         escaping.materialize(tmp_path)
+
+
+def test_a_decision_a_newer_engine_wrote_says_so(sqlite_store: Store) -> None:
+    snapshot, program = snapshot_ruleset(CN_HEALTH)
+    claim = EXAMPLE.read_text(encoding="utf-8")
+    good = decision_payload(
+        snapshot=snapshot,
+        claim=claim,
+        decision=evaluate(program, claim, as_of=AS_OF, backend="native"),
+    )
+    stored = dict(good["decision"])  # type: ignore[arg-type]
+    stored["engine"] = {"backend": "native", "version": "9.0.0+native.1", "fallbacks": []}
+    event = append_event(
+        sqlite_store.engine,
+        event_type=DECISION_EVENT,
+        claim_id="CLM-2026-000123",
+        payload={**good, "decision": stored},
+        actor="t",
+    )
+    with pytest.raises(ReplayError, match=r"engine\.fallbacks: .*engine semantics '9\.0\.0'"):
+        Replayer(sqlite_store.engine).replay(event.event_id)

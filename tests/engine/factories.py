@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.claim import id_check_digit
+from engine.decision import Decision, canonical_json
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
 
@@ -152,12 +153,17 @@ def decide(
     *,
     backend: str = "native",
     as_of: dt.datetime = AS_OF,
-) -> dict[str, Any]:
+) -> Decision:
     """Evaluate ``claim`` (default: the example) on one backend."""
     return evaluate(
         program, claim if claim is not None else make_claim_dict(), as_of=as_of, backend=backend
     )
 
 
-def without_engine(decision: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in decision.items() if k != "engine"}
+def without_engine(decision: Decision | Mapping[str, Any]) -> str:
+    """The canonical JSON of ``decision`` (a model, or its JSON form as the CLI prints it)
+    without its ``engine`` block (which names the backend): what both backends must agree on
+    byte for byte."""
+    if isinstance(decision, Decision):
+        return decision.canonical_json(with_engine=False)
+    return canonical_json({k: v for k, v in decision.items() if k != "engine"})

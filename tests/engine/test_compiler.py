@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.backends import available_backends
+from engine.decision import Decision
 from engine.errors import Diagnostic, EvaluationError, RulesetError
 from engine.program import Program
 from engine.ruleset.compiler import compile_ruleset, compile_with_diagnostics
@@ -472,8 +473,8 @@ def window_program(tmp_path: Path, scope: str) -> Program:
     return make_program(tmp_path, make_rules_yaml(rule))
 
 
-def _windowed_hits(decision: dict[str, Any]) -> list[Any]:
-    return [r["line_id"] for r in decision["reasons"] if r["rule_id"] == "windowed"]
+def _windowed_hits(decision: Decision) -> list[Any]:
+    return [r.line_id for r in decision.reasons if r.rule_id == "windowed"]
 
 
 @pytest.mark.parametrize("backend", available_backends())

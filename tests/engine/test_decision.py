@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from engine.backends import available_backends
+from engine.outcome import OUTCOME_RANK
 from engine.program import Program
-from engine.ruleset.ir import OUTCOME_RANK
 from tests.engine.factories import (
     CN_HEALTH,
     REPO,
@@ -90,10 +90,10 @@ def test_outcome_precedence_deny_refer_pend_partial_approve(
     decision = decide(flag_program, flagged_claim(*flags))
 
     expected = max(flags, key=OUTCOME_RANK.__getitem__, default="approve")
-    assert decision["outcome"] == expected
-    assert sorted(r["outcome"] for r in decision["reasons"]) == sorted(flags)
+    assert decision.outcome == expected
+    assert sorted(r.outcome for r in decision.reasons) == sorted(flags)
     if expected in ("deny", "refer", "pend"):
-        assert decision["amounts"]["payable"] == "0.00"
+        assert decision.amounts.payable == Decimal("0.00")
 
 
 def test_precedence_order_is_the_documented_one() -> None:
@@ -105,17 +105,17 @@ def test_a_denied_line_makes_the_claim_partial(flag_program: Program, backend: s
     claim = flagged_claim("line_deny", items=two_lines("outpatient", "dental"))
     decision = decide(flag_program, claim, backend=backend)
 
-    assert decision["outcome"] == "partial"
-    first, dental = decision["lines"]
-    assert dental["outcome"] == "deny"
-    assert dental["reason_codes"] == ["LINE-DENY"]
-    assert {dental[k] for k in ("eligible", "deductible", "copay", "payable")} == {"0.00"}
-    assert dental["submitted"] == "100.00"
-    assert first["payable"] == "90.00"
-    assert first["reason_codes"] == []
-    assert decision["amounts"]["payable"] == "90.00"
-    (reason,) = decision["reasons"]
-    assert (reason["rule_id"], reason["scope"], reason["line_id"]) == ("line_deny", "line", 2)
+    assert decision.outcome == "partial"
+    first, dental = decision.lines
+    assert dental.outcome == "deny"
+    assert dental.reason_codes == ("LINE-DENY",)
+    assert {getattr(dental, k) for k in ("eligible", "deductible", "copay", "payable")} == {0}
+    assert dental.submitted == Decimal("100.00")
+    assert first.payable == Decimal("90.00")
+    assert first.reason_codes == ()
+    assert decision.amounts.payable == Decimal("90.00")
+    (reason,) = decision.reasons
+    assert (reason.rule_id, reason.scope, reason.line_id) == ("line_deny", "line", 2)
 
 
 @pytest.mark.parametrize("backend", available_backends())
@@ -123,9 +123,9 @@ def test_every_line_denied_denies_the_claim(flag_program: Program, backend: str)
     claim = flagged_claim("line_deny", items=two_lines("dental", "dental"))
     decision = decide(flag_program, claim, backend=backend)
 
-    assert decision["outcome"] == "deny"
-    assert [line["outcome"] for line in decision["lines"]] == ["deny", "deny"]
-    assert decision["amounts"] == {
+    assert decision.outcome == "deny"
+    assert [line.outcome for line in decision.lines] == ["deny", "deny"]
+    assert decision.json_form()["amounts"] == {
         "submitted": "200.00",
         "eligible": "0.00",
         "deductible": "0.00",
@@ -139,34 +139,34 @@ def test_a_line_refer_or_pend_holds_the_whole_claim(flag_program: Program, hold:
     claim = flagged_claim(f"line_{hold}", "line_deny", items=two_lines("outpatient", "dental"))
     decision = decide(flag_program, claim)
 
-    assert decision["outcome"] == hold
-    assert decision["amounts"]["payable"] == "0.00"
-    assert all(line["payable"] == "0.00" for line in decision["lines"])
+    assert decision.outcome == hold
+    assert decision.amounts.payable == Decimal("0.00")
+    assert all(line.payable == 0 for line in decision.lines)
 
 
 def test_a_line_partial_makes_the_claim_partial_with_the_notice(flag_program: Program) -> None:
     claim = flagged_claim("line_partial", items=two_lines("outpatient", "dental"))
     decision = decide(flag_program, claim)
 
-    assert decision["outcome"] == "partial"
-    assert [n["id"] for n in decision["notices"]] == ["human_review"]
-    assert decision["lines"][1]["reason_codes"] == ["LINE-PARTIAL"]
+    assert decision.outcome == "partial"
+    assert [n.id for n in decision.notices] == ["human_review"]
+    assert decision.lines[1].reason_codes == ("LINE-PARTIAL",)
 
 
 def test_claim_deny_overrides_a_partial_from_lines(flag_program: Program) -> None:
     claim = flagged_claim("deny", "line_deny", items=two_lines("outpatient", "dental"))
     decision = decide(flag_program, claim)
 
-    assert decision["outcome"] == "deny"
-    assert [line["outcome"] for line in decision["lines"]] == ["deny", "deny"]
-    assert decision["amounts"]["eligible"] == "0.00"
+    assert decision.outcome == "deny"
+    assert [line.outcome for line in decision.lines] == ["deny", "deny"]
+    assert decision.amounts.eligible == Decimal("0.00")
 
 
 def test_pend_keeps_the_assessed_amounts_but_pays_nothing(flag_program: Program) -> None:
     decision = decide(flag_program, flagged_claim("pend", items=two_lines("outpatient")))
 
-    assert decision["amounts"]["eligible"] == "90.00"
-    assert decision["amounts"]["payable"] == "0.00"
+    assert decision.amounts.eligible == Decimal("90.00")
+    assert decision.amounts.payable == Decimal("0.00")
 
 
 # ---------------------------------------------------------------- hit policy first
@@ -191,10 +191,10 @@ def test_hit_policy_first_applies_one_rule_per_claim_and_per_line(
         program, make_claim_dict(items=two_lines("outpatient", "dental")), backend=backend
     )
 
-    applied = [(r["rule_id"], r["line_id"]) for r in decision["reasons"]]
+    applied = [(r.rule_id, r.line_id) for r in decision.reasons]
     assert applied == [("high_refer", None), ("line_high", 2), ("line_low", 1)]
-    assert decision["outcome"] == "refer"  # a collect policy would deny
-    matched = {(t["rule_id"], t["line_id"]) for t in decision["trace"] if t["matched"]}
+    assert decision.outcome == "refer"  # a collect policy would deny
+    matched = {(t.rule_id, t.line_id) for t in decision.trace if t.matched}
     assert ("low_deny", None) in matched and ("high_pend_later", None) in matched
     assert ("line_low", 2) in matched  # evaluated and traced, but not applied
 
@@ -203,8 +203,8 @@ def test_same_rules_under_collect_apply_all(tmp_path: Path) -> None:
     program = make_program(tmp_path, make_rules_yaml(*FIRST_RULES, hit_policy="collect"))
     decision = decide(program, make_claim_dict(items=two_lines("outpatient", "dental")))
 
-    assert decision["outcome"] == "deny"
-    assert len(decision["reasons"]) == 3 + 3
+    assert decision.outcome == "deny"
+    assert len(decision.reasons) == 3 + 3
 
 
 # ---------------------------------------------------------------- notices and automation
@@ -216,23 +216,23 @@ def test_adverse_outcomes_carry_the_human_review_notice(
 ) -> None:
     decision = decide(flag_program, flagged_claim(outcome))
 
-    assert decision["outcome"] == outcome
-    assert decision["automated"] is True
-    notices = decision["notices"]
+    assert decision.outcome == outcome
+    assert decision.automated is True
+    notices = decision.notices
     if outcome in ("deny", "partial"):
         (notice,) = notices
-        assert notice["id"] == "human_review"
-        assert notice["legal_basis"] == ["PIPL art. 24"]
-        assert "人工" in notice["zh"]
-        assert "person" in notice["en"] and "review" in notice["en"]
+        assert notice.id == "human_review"
+        assert notice.legal_basis == ("PIPL art. 24",)
+        assert "人工" in notice.zh
+        assert "person" in notice.en and "review" in notice.en
     else:
-        assert notices == []
+        assert notices == ()
 
 
 def test_a_partial_from_a_denied_line_carries_the_notice(flag_program: Program) -> None:
     claim = flagged_claim("line_deny", items=two_lines("outpatient", "dental"))
 
-    assert [n["id"] for n in decide(flag_program, claim)["notices"]] == ["human_review"]
+    assert [n.id for n in decide(flag_program, claim).notices] == ["human_review"]
 
 
 # ---------------------------------------------------------------- explanations
@@ -243,16 +243,13 @@ def test_every_explanation_has_its_placeholders_filled(path: Path) -> None:
     claim = example(path)
     decision = decide(routed_program(claim), claim)
 
-    texts = [r["explanation"][lang] for r in decision["reasons"] for lang in ("zh", "en")]
-    texts += [c["explanation"][lang] for c in decision["sla"] for lang in ("zh", "en")]
+    texts = [t for r in decision.reasons for t in (r.explanation.zh, r.explanation.en)]
+    texts += [t for c in decision.sla for t in (c.explanation.zh, c.explanation.en)]
     for text in texts:
         assert text.strip()
         assert "{" not in text and "}" not in text, text
-    for reason in decision["reasons"]:
-        assert set(reason) >= {
-            "rule_id", "code", "outcome", "scope", "line_id", "legal_basis", "explanation",
-        }  # fmt: skip
-        assert reason["legal_basis"]
+    for reason in decision.reasons:
+        assert reason.code and reason.legal_basis
 
 
 def test_explanations_render_facts_in_each_language(tmp_path: Path) -> None:
@@ -265,12 +262,12 @@ def test_explanations_render_facts_in_each_language(tmp_path: Path) -> None:
         '"规则shows适用。"', json.dumps(en, ensure_ascii=False)
     )
     program = make_program(tmp_path, make_rules_yaml(rule))
-    (reason,) = decide(program, make_claim_dict(items=two_lines("outpatient")))["reasons"]
+    (reason,) = decide(program, make_claim_dict(items=two_lines("outpatient"))).reasons
 
-    assert reason["explanation"]["en"] == (
+    assert reason.explanation.en == (
         "in_force; CNY 10,000.00; 80%; 10 June 2025; —; cosmetic, dental; yes; 1; CNY 100.00"
     )
-    assert reason["explanation"]["zh"] == (
+    assert reason.explanation.zh == (
         "in_force; 10,000.00元; 80%; 2025年6月10日; —; cosmetic、dental; 是; 1; 100.00元"
     )
 
@@ -279,10 +276,10 @@ def test_benefit_step_reason_fills_its_step_values() -> None:
     decision = decide(
         bundled_program(CN_HEALTH), example(REPO / "examples/claims/08-partial-annual-limit.json")
     )
-    limit = [r for r in decision["reasons"] if r["code"] == "LIMIT-ANNUAL"]
+    limit = [r for r in decision.reasons if r.code == "LIMIT-ANNUAL"]
 
-    assert decision["outcome"] == "partial"
-    assert limit[0]["explanation"]["en"].startswith(
+    assert decision.outcome == "partial"
+    assert limit[0].explanation.en.startswith(
         "Item 1 reaches your policy's annual limit: CNY 2,000.00 was left"
     )
 
@@ -290,7 +287,7 @@ def test_benefit_step_reason_fills_its_step_values() -> None:
 # ---------------------------------------------------------------- amounts and trace
 
 
-def _all_amounts(decision: dict[str, Any]) -> list[str]:
+def _all_amounts(decision: dict[str, Any]) -> list[Any]:
     values = [decision["amounts"][k] for k in AMOUNT_KEYS]
     values += [line[k] for line in decision["lines"] for k in AMOUNT_KEYS]
     return values + list(decision["benefit_balance"].values())
@@ -300,13 +297,15 @@ def _all_amounts(decision: dict[str, Any]) -> list[str]:
 def test_amounts_are_decimal_strings_with_two_places(path: Path) -> None:
     claim = example(path)
     decision = decide(routed_program(claim), claim)
+    data = decision.json_form()
 
-    for value in _all_amounts(decision):
+    for value in _all_amounts(data):
         assert isinstance(value, str)
         assert AMOUNT.match(value), value
     for k in AMOUNT_KEYS:
-        total = sum((Decimal(line[k]) for line in decision["lines"]), Decimal(0))
-        assert decision["amounts"][k] == f"{total:.2f}"
+        total = sum((getattr(line, k) for line in decision.lines), Decimal(0))
+        assert getattr(decision.amounts, k) == total
+        assert data["amounts"][k] == f"{total:.2f}"
 
 
 @pytest.mark.parametrize("path", EXAMPLE_CLAIMS, ids=lambda p: p.stem)
@@ -321,14 +320,14 @@ def test_trace_covers_every_rule_and_line_with_the_facts_read(path: Path) -> Non
         for c in program.rules
         for line_id in (line_ids if c.rule.scope == "line" else [None])
     ]
-    assert [(t["rule_id"], t["line_id"]) for t in decision["trace"]] == expected
+    assert [(t.rule_id, t.line_id) for t in decision.trace] == expected
     labels = {c.rule.id: {k.label for k in c.trace_keys} for c in program.rules}
-    for entry in decision["trace"]:
-        assert isinstance(entry["matched"], bool)
-        keys = {k.removeprefix("count(").removesuffix(")") for k in entry["facts"]}
-        assert keys == labels[entry["rule_id"]], entry
-    applied = {(r["rule_id"], r["line_id"]) for r in decision["reasons"] if r["rule_id"] in labels}
-    matched = {(t["rule_id"], t["line_id"]) for t in decision["trace"] if t["matched"]}
+    for entry in decision.trace:
+        assert isinstance(entry.matched, bool)
+        keys = {k.removeprefix("count(").removesuffix(")") for k in entry.facts}
+        assert keys == labels[entry.rule_id], entry
+    applied = {(r.rule_id, r.line_id) for r in decision.reasons if r.rule_id in labels}
+    matched = {(t.rule_id, t.line_id) for t in decision.trace if t.matched}
     assert applied == matched  # cn-health collects every matching rule
 
 
@@ -336,31 +335,31 @@ def test_trace_records_the_values_each_rule_read_per_line() -> None:
     claim = make_claim_dict()
     claim["items"][1]["category"] = "dental"
     decision = decide(bundled_program(CN_HEALTH), claim)
-    trace = {(t["rule_id"], t["line_id"]): t for t in decision["trace"]}
+    trace = {(t.rule_id, t.line_id): t for t in decision.trace}
 
     excluded = trace[("excluded_service", 2)]
-    assert excluded["matched"] is True
-    assert excluded["facts"] == {
+    assert excluded.matched is True
+    assert excluded.facts == {
         "line.category": "dental",
         "policy.exclusions": ["cosmetic", "dental"],
         "policy.exclusions_explained_at_sale": True,
     }
-    assert trace[("excluded_service", 1)]["facts"]["line.category"] == "inpatient"
-    assert trace[("policy_in_force", None)]["facts"] == {
+    assert trace[("excluded_service", 1)].facts["line.category"] == "inpatient"
+    assert trace[("policy_in_force", None)].facts == {
         "incident.onset_date": "2025-06-10",
         "policy.end_date": "2026-02-28",
         "policy.start_date": "2025-03-01",
         "policy.status": "in_force",
     }
     # personal data is masked in the trace
-    assert trace[("member_identity", None)]["facts"] == {"member.id_number": "1****************X"}
+    assert trace[("member_identity", None)].facts == {"member.id_number": "1****************X"}
 
 
 def test_decision_echoes_claim_ruleset_and_as_of() -> None:
     decision = decide(bundled_program(CN_HEALTH))
 
-    assert decision["claim_id"] == "CLM-2026-000123"
-    assert decision["as_of"] == "2025-07-01T09:00:00+08:00"
-    assert decision["ruleset"]["id"] == "cn-health"
-    assert decision["ruleset"]["content_hash"].startswith("sha256:")
-    assert set(without_engine(decision)) == set(decision) - {"engine"}
+    assert decision.claim_id == "CLM-2026-000123"
+    assert decision.as_of == "2025-07-01T09:00:00+08:00"
+    assert decision.ruleset.id == "cn-health"
+    assert decision.ruleset.content_hash.startswith("sha256:")
+    assert set(json.loads(without_engine(decision))) == set(decision.json_form()) - {"engine"}

@@ -12,8 +12,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
+from engine.outcome import OUTCOMES
 from engine.ruleset import schema as spec
-from engine.ruleset.ir import OUTCOMES
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema, ruleset_schema
 from tests.engine.factories import REPO, RULESET_HEADER
 

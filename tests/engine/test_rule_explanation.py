@@ -148,11 +148,11 @@ def test_effective_window_comes_first(tmp_path: Path) -> None:
 def test_facts_are_masked_as_in_the_trace() -> None:
     program = bundled_program(CN_HEALTH)
     decision = decide(program)
-    (entry,) = [t for t in decision["trace"] if t["rule_id"] == "member_identity"]
+    (entry,) = [t for t in decision.trace if t.rule_id == "member_identity"]
 
     (result,) = explain(program, "member_identity").results
 
-    assert result.operands[0].facts == entry["facts"]
+    assert result.operands[0].facts == entry.facts
     assert make_claim_dict()["member"]["id_number"] not in json.dumps(result.model_dump())
 
 
@@ -180,7 +180,7 @@ def test_verdicts_match_the_decision_trace_and_the_operands(path: Path) -> None:
     if claim["claim_type"] != "medical_expense" or claim["jurisdiction"] != "CN":
         return
     program = bundled_program(CN_HEALTH)
-    matched = {(t["rule_id"], t["line_id"]): t["matched"] for t in decide(program, claim)["trace"]}
+    matched = {(t.rule_id, t.line_id): t.matched for t in decide(program, claim).trace}
     for compiled in program.rules:
         for result in explain(program, compiled.rule.id, claim).results:
             assert result.held is matched[(compiled.rule.id, result.line_id)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +262,8 @@ def test_compare_backends_fails_a_case_when_decisions_differ(
     def skewed(program: Program, claim: Any, *, as_of: Any, backend: str | None) -> Any:
         decision = evaluate(program, claim, as_of=as_of, backend=backend)
         if backend == "native":
-            decision["amounts"]["payable"] = "0.01"
+            amounts = decision.amounts.model_copy(update={"payable": Decimal("0.01")})
+            return decision.model_copy(update={"amounts": amounts})
         return decision
 
     monkeypatch.setattr("engine.ruleset_tests.runner.evaluate", skewed)

@@ -31,6 +31,11 @@ CLAIM = Path("examples/claim.json")
 AS_OF = dt.datetime(2025, 7, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+def evaluate_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The decision's JSON form (the contract these tests read)."""
+    return evaluate(*args, **kwargs).json_form()
+
+
 def _claim() -> bytes:
     return CLAIM.read_bytes()
 
@@ -38,14 +43,14 @@ def _claim() -> bytes:
 def test_decisions_carry_the_current_semantics() -> None:
     program = load_program("rulesets/cn-health")
     decision = evaluate(program, _claim(), as_of=AS_OF, backend="native")
-    assert semantics_of_engine_version(decision["engine"]["version"]) == CURRENT
+    assert semantics_of_engine_version(decision.engine.version) == CURRENT
 
 
 @pytest.mark.parametrize("version", KNOWN)
 def test_every_known_version_evaluates(version: str) -> None:
     program = load_program("rulesets/cn-health")
     decision = evaluate(program, _claim(), as_of=AS_OF, semantics=version)
-    assert decision["engine"]["version"].startswith(f"{version}+")
+    assert decision.engine.version.startswith(f"{version}+")
 
 
 def test_an_unknown_version_is_refused_not_guessed() -> None:
@@ -95,7 +100,7 @@ def test_decisions_under_0_1_0_are_byte_identical_to_the_engine_before_0_2_0(bac
     of them with documents and events after ``as_of``)."""
     for name, as_of in _golden_cases():
         claim = load_claim((FROZEN / "claims" / name).read_bytes())
-        decision = evaluate(
+        decision = evaluate_json(
             _frozen_program(claim),
             claim,
             as_of=dt.datetime.fromisoformat(as_of),
@@ -110,7 +115,7 @@ def test_0_2_0_changes_only_decisions_that_saw_the_future() -> None:
     for name, as_of_text in _golden_cases():
         claim = load_claim((FROZEN / "claims" / name).read_bytes())
         as_of = dt.datetime.fromisoformat(as_of_text)
-        decision = evaluate(_frozen_program(claim), claim, as_of=as_of, backend="native")
+        decision = evaluate_json(_frozen_program(claim), claim, as_of=as_of, backend="native")
         later = [e.at for e in claim.events] + [d.received_at for d in claim.documents]
         saw_the_future = any(instant > as_of for instant in later)
         same = _digest(decision) == GOLDEN[name][as_of_text]
@@ -139,8 +144,8 @@ def test_a_document_that_arrives_later_does_not_undo_a_missed_notice() -> None:
     as_of = dt.datetime.fromisoformat("2025-07-01T09:00:00+08:00")
     claim = _missed_notice_claim("2025-07-20T10:00:00+08:00")
 
-    now = evaluate(program, claim, as_of=as_of, backend="native")
-    before = evaluate(program, claim, as_of=as_of, backend="native", semantics="0.1.0")
+    now = evaluate_json(program, claim, as_of=as_of, backend="native")
+    before = evaluate_json(program, claim, as_of=as_of, backend="native", semantics="0.1.0")
 
     clocks = {c["id"]: c for c in now["sla"]}
     assert clocks["one_time_supplement"]["status"] == "breached"
@@ -157,8 +162,10 @@ def test_the_document_counts_from_the_instant_it_is_received() -> None:
     claim = _missed_notice_claim("2025-06-24T15:40:00+08:00")
     at = dt.datetime.fromisoformat("2025-06-24T15:40:00+08:00")
 
-    just_before = evaluate(program, claim, as_of=at - dt.timedelta(seconds=1), backend="native")
-    on_arrival = evaluate(program, claim, as_of=at, backend="native")
+    just_before = evaluate_json(
+        program, claim, as_of=at - dt.timedelta(seconds=1), backend="native"
+    )
+    on_arrival = evaluate_json(program, claim, as_of=at, backend="native")
 
     assert just_before["outcome"] == "pend"
     assert on_arrival["outcome"] == "approve"
@@ -175,9 +182,9 @@ def test_rules_do_not_see_events_after_as_of() -> None:
     ]
     as_of = received + dt.timedelta(days=1)
 
-    now = evaluate(program, data, as_of=as_of, backend="native")
-    before = evaluate(program, data, as_of=as_of, backend="native", semantics="0.1.0")
-    later = evaluate(program, data, as_of=forwarded, backend="native")
+    now = evaluate_json(program, data, as_of=as_of, backend="native")
+    before = evaluate_json(program, data, as_of=as_of, backend="native", semantics="0.1.0")
+    later = evaluate_json(program, data, as_of=forwarded, backend="native")
 
     assert "regulator_forwarded" not in {r["rule_id"] for r in now["reasons"]}
     assert "regulator_forwarded" in {r["rule_id"] for r in before["reasons"]}
@@ -200,7 +207,7 @@ def test_no_rule_or_clock_counts_a_void_event(version: str) -> None:
     events = data["events"]  # loss_reported, claim_received, documents_requested, completed
     data["events"] = [events[0], events[1], _voided(events[2]), events[3]]
 
-    decision = evaluate(program, data, as_of=AS_OF, backend="native", semantics=version)
+    decision = evaluate_json(program, data, as_of=AS_OF, backend="native", semantics=version)
 
     clocks = {c["id"]: c for c in decision["sla"]}
     determination = clocks["determination"]
@@ -216,7 +223,7 @@ def test_a_void_event_keeps_its_place_for_the_indices_of_the_later_ones() -> Non
     first = data["events"][0]
     data["events"] = [_voided(first), first]
 
-    decision = evaluate(program, data, as_of=AS_OF, backend="native")
+    decision = evaluate_json(program, data, as_of=AS_OF, backend="native")
 
     clock = next(c for c in decision["sla"] if c["id"] == "complaint_decision")
     assert clock["events"][0] == {**clock["events"][0], "index": 1, "effect": "start"}
@@ -247,7 +254,7 @@ def test_a_decision_is_that_of_the_claim_as_it_stood_at_as_of(name: str, offset:
     as_of = instants[0] + dt.timedelta(minutes=offset)
     program = _frozen_program(claim)
 
-    whole = evaluate(program, data, as_of=as_of, backend="native")
-    cut = evaluate(program, _as_of_cut(data, as_of), as_of=as_of, backend="native")
+    whole = evaluate_json(program, data, as_of=as_of, backend="native")
+    cut = evaluate_json(program, _as_of_cut(data, as_of), as_of=as_of, backend="native")
 
     assert _digest(whole) == _digest(cut)

@@ -54,7 +54,7 @@ def at(text: str) -> dt.datetime:
 
 
 def clock_of(program: Any, claim: dict[str, Any], as_of: str, node: str) -> dict[str, Any]:
-    found = {c["id"]: c for c in clocks(program, claim, as_of=at(as_of))}
+    found = {c.id: c for c in clocks(program, claim, as_of=at(as_of))}
     return found[node]
 
 
@@ -74,9 +74,9 @@ def test_working_days_skip_national_day_and_count_the_make_up_saturday() -> None
     # Oct 1-8 are holidays; Sat Oct 11 is a make-up working day (调休): Oct 9, 10, 11, 13, 14.
     claim = incomplete_claim(NATIONAL_DAY)
     clock = clock_of(CN_HEALTH, claim, "2025-10-01T09:00:00+08:00", "one_time_supplement")
-    assert clock["due_at"] == "2025-10-15T00:00:00+08:00"
-    assert clock["due_date"] == "2025-10-14"
-    assert clock["calendar"].startswith("chinese-calendar")
+    assert clock.due_at == "2025-10-15T00:00:00+08:00"
+    assert clock.due_date == "2025-10-14"
+    assert clock.calendar.startswith("chinese-calendar")
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_working_days_skip_national_day_and_count_the_make_up_saturday() -> None
 )
 def test_status_before_at_and_after_the_deadline(as_of: str, status: str) -> None:
     claim = incomplete_claim(NATIONAL_DAY)
-    assert clock_of(CN_HEALTH, claim, as_of, "one_time_supplement")["status"] == status
+    assert clock_of(CN_HEALTH, claim, as_of, "one_time_supplement").status == status
 
 
 def test_stopping_on_the_last_day_is_met_inclusive() -> None:
@@ -101,21 +101,21 @@ def test_stopping_on_the_last_day_is_met_inclusive() -> None:
     clock = clock_of(
         CN_HEALTH, incomplete_claim(events), "2025-11-01T00:00:00+08:00", "one_time_supplement"
     )
-    assert clock["status"] == "met"
-    assert clock["stopped_at"] == "2025-10-14T23:00:00+08:00"
+    assert clock.status == "met"
+    assert clock.stopped_at == "2025-10-14T23:00:00+08:00"
 
 
 def test_calendar_days_ending_on_a_holiday_roll_to_the_next_working_day() -> None:
     # 30 days from Sep 1 end on Oct 1 (National Day): the deadline moves to Thu Oct 9.
     claim = make_claim_dict([make_event("claim_received", "2025-09-01T10:00:00+08:00")])
     clock = clock_of(CN_HEALTH, claim, "2025-09-02T00:00:00+08:00", "determination")
-    assert clock["due_date"] == "2025-10-09"
+    assert clock.due_date == "2025-10-09"
 
 
 def test_calendar_days_without_roll_keep_the_holiday() -> None:
     claim = make_claim_dict([make_event("claim_received", "2025-09-01T10:00:00+08:00")])
     clock = clock_of(CN_HEALTH, claim, "2025-09-02T00:00:00+08:00", "advance_payment")
-    assert clock["due_date"] == "2025-10-31"  # 60 days, no roll configured
+    assert clock.due_date == "2025-10-31"  # 60 days, no roll configured
 
 
 # ---- pauses ---------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_documents_request_pauses_the_determination_clock() -> None:
     plain = clock_of(
         CN_HEALTH, make_claim_dict([received]), "2025-06-03T00:00:00+08:00", "determination"
     )
-    assert plain["due_date"] == "2025-07-02"
+    assert plain.due_date == "2025-07-02"
     paused_events = [
         received,
         make_event("documents_requested", "2025-06-05T10:00:00+08:00", missing=["invoice"]),
@@ -135,8 +135,8 @@ def test_documents_request_pauses_the_determination_clock() -> None:
     paused = clock_of(
         CN_HEALTH, make_claim_dict(paused_events), "2025-06-20T00:00:00+08:00", "determination"
     )
-    assert paused["due_date"] == "2025-07-07"  # Jun 5-9 not counted
-    assert [e["effect"] for e in paused["events"]] == ["start", "pause", "resume"]
+    assert paused.due_date == "2025-07-07"  # Jun 5-9 not counted
+    assert [e.effect for e in paused.events] == ["start", "pause", "resume"]
 
 
 def test_a_clock_still_paused_reports_paused_and_moves_its_deadline() -> None:
@@ -150,8 +150,8 @@ def test_a_clock_still_paused_reports_paused_and_moves_its_deadline() -> None:
     later = clock_of(
         CN_HEALTH, make_claim_dict(events), "2025-06-20T00:00:00+08:00", "determination"
     )
-    assert early["status"] == later["status"] == "paused"
-    assert later["due_at"] > early["due_at"]
+    assert early.status == later.status == "paused"
+    assert later.due_at > early.due_at
 
 
 # ---- extensions -----------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_complaint_decision_is_15_calendar_days() -> None:
     clock = clock_of(
         COMPLAINTS, complaint_claim(), "2025-03-04T00:00:00+08:00", "complaint_decision"
     )
-    assert clock["due_date"] == "2025-03-18"
+    assert clock.due_date == "2025-03-18"
 
 
 def test_an_approved_and_notified_extension_extends() -> None:
@@ -181,9 +181,9 @@ def test_an_approved_and_notified_extension_extends() -> None:
     clock = clock_of(
         COMPLAINTS, complaint_claim(ext), "2025-03-20T00:00:00+08:00", "complaint_decision"
     )
-    assert clock["due_date"] == "2025-04-02"
-    assert clock["extended_by"] == 15
-    assert clock["status"] == "running"
+    assert clock.due_date == "2025-04-02"
+    assert clock.extended_by == 15
+    assert clock.status == "running"
 
 
 @pytest.mark.parametrize(
@@ -201,10 +201,10 @@ def test_an_extension_without_approval_or_notice_is_refused(
     clock = clock_of(
         COMPLAINTS, complaint_claim(ext), "2025-03-20T00:00:00+08:00", "complaint_decision"
     )
-    assert clock["due_date"] == "2025-03-18"
-    assert clock["status"] == "breached"
-    refused = [e for e in clock["events"] if e["effect"] == "extension_refused"]
-    assert refused and why in refused[0]["note"]
+    assert clock.due_date == "2025-03-18"
+    assert clock.status == "breached"
+    refused = [e for e in clock.events if e.effect == "extension_refused"]
+    assert refused and why in refused[0].note
 
 
 def test_extensions_are_capped_and_cannot_revive_a_breach() -> None:
@@ -217,13 +217,13 @@ def test_extensions_are_capped_and_cannot_revive_a_breach() -> None:
         "2025-03-25T00:00:00+08:00",
         "complaint_decision",
     )
-    assert clock["extended_by"] == 45
+    assert clock.extended_by == 45
     late = make_event("complaint_extended", "2025-03-25T10:00:00+08:00", days=15, **ok)
     breached = clock_of(
         COMPLAINTS, complaint_claim(late), "2025-04-01T00:00:00+08:00", "complaint_decision"
     )
-    assert breached["status"] == "breached"
-    assert "after the deadline" in breached["events"][-1]["note"]
+    assert breached.status == "breached"
+    assert "after the deadline" in breached.events[-1].note
 
 
 # ---- hours, applies_when, start conditions ----------------------------------------------------
@@ -236,10 +236,9 @@ def test_urgent_care_runs_72_hours_from_receipt() -> None:
         currency="USD",
     )
     clock = clock_of(ERISA, claim, "2025-06-21T00:00:00-04:00", "urgent_care")
-    assert clock["due_at"] == "2025-06-23T09:12:00-04:00"
+    assert clock.due_at == "2025-06-23T09:12:00-04:00"
     assert (
-        clock_of(ERISA, claim, "2025-06-21T00:00:00-04:00", "post_service")["status"]
-        == "not_started"
+        clock_of(ERISA, claim, "2025-06-21T00:00:00-04:00", "post_service").status == "not_started"
     )
 
 
@@ -251,15 +250,15 @@ def test_rejection_notice_starts_only_on_a_denial() -> None:
         [make_event("claim_decided", "2025-06-25T10:00:00+08:00", outcome="deny")]
     )
     as_of = "2025-06-29T00:00:00+08:00"
-    assert clock_of(CN_HEALTH, approved, as_of, "rejection_notice")["status"] == "not_started"
+    assert clock_of(CN_HEALTH, approved, as_of, "rejection_notice").status == "not_started"
     clock = clock_of(CN_HEALTH, denied, as_of, "rejection_notice")
-    assert (clock["status"], clock["due_date"]) == ("breached", "2025-06-28")
+    assert (clock.status, clock.due_date) == ("breached", "2025-06-28")
 
 
 def test_one_time_supplement_does_not_apply_to_complete_claims() -> None:
     claim = make_claim_dict([make_event("claim_received", "2025-06-20T09:12:00+08:00")])
     clock = clock_of(CN_HEALTH, claim, "2025-07-01T00:00:00+08:00", "one_time_supplement")
-    assert clock["status"] == "not_applicable"
+    assert clock.status == "not_applicable"
 
 
 # ---- the one-time notice rule is checked, not just timed ------------------------------------
@@ -279,9 +278,9 @@ def test_second_request_for_a_knowable_document_is_a_violation() -> None:
         d for d in claim["documents"] if d["type"] not in ("invoice", "itemized_bill")
     ]
     decision = evaluate(CN_HEALTH, claim, as_of=at("2025-07-01T00:00:00+08:00"), backend="native")
-    reason = next(r for r in decision["reasons"] if r["code"] == "SLA-ONE-TIME-NOTICE")
-    assert "itemized bill" in reason["explanation"]["en"]
-    assert reason["legal_basis"] == ["PRC Insurance Law art. 22(2)"]
+    reason = next(r for r in decision.reasons if r.code == "SLA-ONE-TIME-NOTICE")
+    assert "itemized bill" in reason.explanation.en
+    assert reason.legal_basis == ("PRC Insurance Law art. 22(2)",)
 
 
 def test_second_request_for_something_new_is_not_a_violation() -> None:
@@ -295,7 +294,7 @@ def test_second_request_for_something_new_is_not_a_violation() -> None:
         ]
     )
     decision = evaluate(CN_HEALTH, claim, as_of=at("2025-07-01T00:00:00+08:00"), backend="native")
-    assert "SLA-ONE-TIME-NOTICE" not in [r["code"] for r in decision["reasons"]]
+    assert "SLA-ONE-TIME-NOTICE" not in [r.code for r in decision.reasons]
 
 
 # ---- bad timelines -----------------------------------------------------------------------
@@ -347,15 +346,15 @@ def test_calendar_beyond_known_years_is_explicit() -> None:
 def test_estimated_calendar_is_reported_on_the_clock() -> None:
     claim = incomplete_claim([make_event("claim_received", "2030-12-30T10:00:00+08:00")])
     clock = clock_of(CN_HEALTH, claim, "2031-01-01T00:00:00+08:00", "one_time_supplement")
-    assert clock["calendar_estimated"] is True
-    assert clock["due_date"] == "2031-01-06"  # Mon-Fri estimate: Dec 31, Jan 1, 2, 3, 6
+    assert clock.calendar_estimated is True
+    assert clock.due_date == "2031-01-06"  # Mon-Fri estimate: Dec 31, Jan 1, 2, 3, 6
     report = clock_of(
         CN_HEALTH,
         claim | {"events": [make_event("loss_reported", "2030-12-30T10:00:00+08:00")]},
         "2031-01-01T00:00:00+08:00",
         "report_guidance",
     )
-    assert report["calendar_estimated"] is True
+    assert report.calendar_estimated is True
 
 
 # ---- the portfolio sweep ------------------------------------------------------------------
@@ -373,13 +372,13 @@ def test_sweep_orders_breached_by_overdue_then_due_soon() -> None:
         claim("C-FRESH", "2025-06-28T10:00:00+08:00"),
     ]
     found = portfolio_sweep(CN_HEALTH, claims, as_of=at("2025-06-30T12:00:00+08:00"))
-    keys = [(c["claim_id"], c["id"], c["status"]) for c in found]
+    keys = [(c.claim_id, c.id, c.status) for c in found]
     breached = [k for k in keys if k[2] == "breached"]
     assert breached[0][0] == "C-LATER"
     assert keys.index(breached[-1]) < min(
         (i for i, k in enumerate(keys) if k[2] == "due_soon"), default=len(keys)
     )
-    remaining = [c["remaining_seconds"] for c in found if c["status"] == "breached"]
+    remaining = [c.remaining_seconds for c in found if c.status == "breached"]
     assert remaining == sorted(remaining)
 
 
@@ -408,8 +407,8 @@ def test_a_later_as_of_never_unbreaches(
     for node in ("determination", "one_time_supplement", "advance_payment"):
         a = clock_of(CN_HEALTH, claim, hours_after(early), node)
         b = clock_of(CN_HEALTH, claim, hours_after(late), node)
-        if a["status"] == "breached":
-            assert b["status"] == "breached", node
+        if a.status == "breached":
+            assert b.status == "breached", node
 
 
 @settings(max_examples=60, deadline=None)
@@ -425,7 +424,7 @@ def test_a_pause_never_makes_a_due_date_earlier(pause: int, resume_gap: int, as_
     for node in ("determination", "advance_payment"):
         plain = clock_of(CN_HEALTH, make_claim_dict([received]), when, node)
         paused = clock_of(CN_HEALTH, make_claim_dict(with_pause), when, node)
-        assert at(paused["due_at"]) >= at(plain["due_at"])
+        assert at(paused.due_at) >= at(plain.due_at)
 
 
 @settings(max_examples=80, deadline=None)
@@ -434,7 +433,7 @@ def test_a_working_days_deadline_is_a_working_day(start: int) -> None:
     received = (dt.datetime(2024, 1, 1, 9, tzinfo=CN) + dt.timedelta(hours=start)).isoformat()
     claim = incomplete_claim([make_event("claim_received", received)])
     clock = clock_of(CN_HEALTH, claim, received, "one_time_supplement")
-    last = dt.date.fromisoformat(clock["due_date"])
+    last = dt.date.fromisoformat(clock.due_date)
     assert WorkingCalendar("CN", "error").is_workday(last) == (True, False)
 
 
@@ -447,11 +446,11 @@ def test_stopping_before_the_due_date_is_always_met(fraction: float, pause: int)
         make_event("documents_completed", hours_after(pause + 30)),
     ]
     probe = clock_of(CN_HEALTH, make_claim_dict(base), hours_after(0), "determination")
-    due = at(probe["due_at"])
+    due = at(probe.due_at)
     if at(base[1]["at"]) > due:
         return
     final = clock_of(CN_HEALTH, make_claim_dict(base), hours_after(pause + 31), "determination")
-    due = at(final["due_at"])
+    due = at(final.due_at)
     stop_at = START + (due - START) * fraction
     events = [
         *copy.deepcopy(base),
@@ -462,4 +461,4 @@ def test_stopping_before_the_due_date_is_always_met(fraction: float, pause: int)
     clock = clock_of(
         CN_HEALTH, make_claim_dict(events), "2030-01-01T00:00:00+08:00", "determination"
     )
-    assert clock["status"] == "met"
+    assert clock.status == "met"

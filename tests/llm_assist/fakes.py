@@ -32,6 +32,7 @@ from pydantic import Field
 
 from api.routing import ruleset_for_claim
 from engine.claim import Claim, load_claim
+from engine.decision import Decision
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
 from llm_assist.context import DraftContext, build_context
@@ -388,7 +389,7 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
-def decide(claim: Claim | Mapping[str, Any]) -> dict[str, Any]:
+def decide(claim: Claim | Mapping[str, Any]) -> Decision:
     """The engine's decision for ``claim`` on the ruleset the API would route it to."""
     parsed = claim if isinstance(claim, Claim) else load_claim(dict(claim))
     ruleset = ruleset_for_claim(parsed, REPO / "rulesets").name

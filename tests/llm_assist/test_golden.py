@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from engine.claim import load_claim
+from engine.decision import Decision
 from llm_assist.context import DraftContext, build_context
 from llm_assist.guard import check_note
 from llm_assist.note import ReviewNote
@@ -41,7 +42,8 @@ def _rights() -> RightsBase:
 def _case(path: Path) -> tuple[dict[str, Any], DraftContext]:
     case: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     claim = load_claim(case["claim"])
-    return case, build_context(claim, case["decision"], _rights(), language=case["language"])
+    decision = Decision.model_validate(case["decision"])  # frozen by an older engine
+    return case, build_context(claim, decision, _rights(), language=case["language"])
 
 
 def test_the_set_is_large_and_covers_every_outcome_fault_and_language() -> None:

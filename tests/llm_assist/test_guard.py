@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from api.routing import ruleset_for_claim
 from engine.claim import Claim, load_claim
+from engine.decision import Decision
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
 from llm_assist.context import DraftContext, build_context
@@ -229,8 +230,8 @@ def test_a_denied_line_may_be_called_unpaid_only_where_the_line_is_named_or_cite
 
 def test_a_refer_reason_in_a_denied_claim_keeps_its_own_wording() -> None:
     ctx = context(DENY)
-    reason = next(r for r in ctx.decision["reasons"] if r["outcome"] == "refer")
-    finding = with_finding(ctx, reason["explanation"]["en"], [reason["rule_id"]])
+    reason = next(r for r in ctx.decision.reasons if r.outcome == "refer")
+    finding = with_finding(ctx, reason.explanation.en, [reason.rule_id])
     assert codes(finding, ctx) == []
     assert codes(with_summary(ctx, "Referred to a person for review."), ctx) == ["CONTRADICTION"]
 
@@ -448,9 +449,28 @@ def test_a_reminder_keeps_its_own_conditional_wording_but_not_an_approval() -> N
 
 
 def test_a_bare_decision_is_checked_without_errors() -> None:
-    """A decision with nothing but an outcome (an older or partial record) still works."""
+    """A decision with no lines, reasons, clocks or trace still drafts and checks."""
     claim = _claim(PARTIAL)
-    bare = {"claim_id": claim.claim_id, "outcome": "deny", "currency": "CNY"}
+    zero = "0.00"
+    bare = Decision.model_validate(
+        {
+            "claim_id": claim.claim_id,
+            "outcome": "deny",
+            "automated": True,
+            "currency": "CNY",
+            "amounts": dict.fromkeys(("submitted", "eligible", "deductible", "copay"), zero)
+            | {"payable": zero},
+            "lines": [],
+            "reasons": [],
+            "benefit_balance": {},
+            "notices": [],
+            "sla": [],
+            "trace": [],
+            "ruleset": {"id": "r", "version": "1", "content_hash": "sha256:0", "revision": ""},
+            "as_of": "2025-07-01T09:00:00+08:00",
+            "engine": {"backend": "native", "version": "0.1.0+native.1"},
+        }
+    )
     ctx = build_context(claim, bare, _rights(), language="en")
     note = template_note(ctx)
     assert check_note(note, ctx) == []

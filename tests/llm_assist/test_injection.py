@@ -139,7 +139,7 @@ def test_an_obeying_model_ends_in_the_template_draft(name: str, text: str) -> No
     result = draft_review_note(context, OPENAI, model=fake)
     assert result.verdict == "fallback"
     assert result.note == template_note(context)
-    assert result.note.decision_echo == decide(with_text(name, text))["outcome"]
+    assert result.note.decision_echo == decide(with_text(name, text)).outcome
     codes = {reason.split(" ")[0] for reason in result.reasons}
     assert "ECHO-MISMATCH" in codes  # first attempt
     assert "CONTRADICTION" in codes  # second attempt: right echo, contradicting wording
@@ -175,4 +175,4 @@ def test_a_model_that_recovers_on_the_retry_is_accepted() -> None:
 def test_the_decision_of_the_injected_claim_is_the_contexts_outcome() -> None:
     for name in CLAIMS:
         claim = with_text(name, INJECTIONS[0])
-        assert context_for(claim).outcome == decide(load_claim(claim))["outcome"]
+        assert context_for(claim).outcome == decide(load_claim(claim)).outcome

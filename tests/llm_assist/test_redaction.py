@@ -41,8 +41,9 @@ def reference_claim(**member: Any) -> Claim:
 
 @pytest.fixture(scope="module")
 def reference_decision() -> dict[str, Any]:
+    """The reference claim's decision in its JSON form (what redact_json is given)."""
     program = load_program(ROOT / "rulesets" / "cn-health")
-    return evaluate(program, reference_claim(), as_of=AS_OF, backend="native")
+    return evaluate(program, reference_claim(), as_of=AS_OF, backend="native").json_form()
 
 
 def kinds(text: str, redactor: Redactor | None = None) -> list[str]:

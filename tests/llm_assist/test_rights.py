@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 
 from api.routing import ruleset_for_claim
 from engine.claim import load_claim
+from engine.decision import Decision
 from engine.evaluate import evaluate, load_program
 from llm_assist.errors import RightsError
 from llm_assist.rights import (
     DEFAULT_RIGHTS_DIR,
     OUTCOMES,
     SLA_STATUSES,
+    DecisionFacts,
     RightsBase,
     key_numbers,
     load_rights,
@@ -40,6 +42,8 @@ SEED = {  # domain README section 5, in order, with the law cited there
     "home_collection": "保险小额理赔服务指引（试行） art. 6",
 }
 ADVERSE_CN = {"written_reasons_for_refusal", "human_explanation_and_review", "regulator_hotline"}
+#: A partial decision JSON, as a selection test case writes one, read for ``applies_when``.
+F = DecisionFacts.from_case
 
 
 @functools.cache
@@ -112,20 +116,20 @@ def test_and_across_keys_or_within_a_list(base: RightsBase) -> None:
         "written_reasons_for_refusal"
     )  # ruleset: [cn-health], outcome: [deny, partial]
     cn = {"id": "cn-health"}
-    assert entry.applies({"outcome": "deny", "ruleset": cn})
-    assert entry.applies({"outcome": "partial", "ruleset": cn})
-    assert not entry.applies({"outcome": "approve", "ruleset": cn})
-    assert not entry.applies({"outcome": "deny", "ruleset": {"id": "us-erisa"}})
-    assert not entry.applies({"outcome": "deny"})
+    assert entry.applies(F({"outcome": "deny", "ruleset": cn}))
+    assert entry.applies(F({"outcome": "partial", "ruleset": cn}))
+    assert not entry.applies(F({"outcome": "approve", "ruleset": cn}))
+    assert not entry.applies(F({"outcome": "deny", "ruleset": {"id": "us-erisa"}}))
+    assert not entry.applies(F({"outcome": "deny"}))
 
 
 def test_decided_by_and_automated(base: RightsBase) -> None:
     entry = base.get("human_explanation_and_review")
     decision = {"outcome": "deny", "automated": True, "ruleset": {"id": "cn-health"}}
-    assert entry.applies(decision)
-    assert not entry.applies(decision, decided_by="person")
-    assert not entry.applies({**decision, "automated": False})
-    assert not entry.applies({**decision, "automated": "true"})  # only JSON true counts
+    assert entry.applies(F(decision))
+    assert not entry.applies(F(decision), decided_by="person")
+    assert not entry.applies(F({**decision, "automated": False}))
+    assert not entry.applies(F({**decision, "automated": "true"}))  # only JSON true counts
 
 
 def test_sla_condition_reads_the_named_clock_only(base: RightsBase) -> None:
@@ -135,9 +139,9 @@ def test_sla_condition_reads_the_named_clock_only(base: RightsBase) -> None:
         sla = [{"id": i, "status": s} for i, s in clocks]
         return {"ruleset": {"id": "cn-health"}, "sla": sla}
 
-    assert entry.applies(with_clocks(("limitation_watch", "breached")))
-    assert entry.applies(with_clocks(("determination", "met"), ("limitation_watch", "due_soon")))
-    assert not entry.applies(with_clocks(("limitation_watch", "met"), ("payment", "breached")))
+    assert entry.applies(F(with_clocks(("limitation_watch", "breached"))))
+    assert entry.applies(F(with_clocks(("determination", "met"), ("limitation_watch", "due_soon"))))
+    assert not entry.applies(F(with_clocks(("limitation_watch", "met"), ("payment", "breached"))))
 
 
 @pytest.mark.parametrize(
@@ -154,7 +158,7 @@ def test_sla_condition_reads_the_named_clock_only(base: RightsBase) -> None:
 def test_partial_or_malformed_decisions_select_nothing_and_never_raise(
     base: RightsBase, decision: dict[str, Any]
 ) -> None:
-    assert base.select(decision) == []
+    assert base.select(F(decision)) == []
 
 
 decisions = st.fixed_dictionaries(
@@ -201,10 +205,10 @@ def test_selection_is_deterministic_ordered_and_monotone(
     decision: dict[str, Any], decided_by: str, data: st.DataObject
 ) -> None:
     base = shipped()
-    selected = base.select(decision, decided_by=decided_by)
+    selected = base.select(F(decision), decided_by=decided_by)
     ids = [e.id for e in base.entries]
     assert [e.id for e in selected] == [i for i in ids if i in {e.id for e in selected}]
-    assert base.select(json.loads(json.dumps(decision)), decided_by=decided_by) == selected
+    assert base.select(F(json.loads(json.dumps(decision))), decided_by=decided_by) == selected
     # no condition is a negation: another reason or clock can only add reminders
     more = {
         **decision,
@@ -217,7 +221,7 @@ def test_selection_is_deterministic_ordered_and_monotone(
             {"id": "limitation_watch", "status": data.draw(st.sampled_from(SLA_STATUSES))},
         ],
     }
-    assert {e.id for e in selected} <= {e.id for e in base.select(more, decided_by=decided_by)}
+    assert {e.id for e in selected} <= {e.id for e in base.select(F(more), decided_by=decided_by)}
 
 
 # ------------------------------------------------------------------ real decisions
@@ -237,7 +241,7 @@ EXAMPLES = sorted((ROOT / "examples" / "claims").glob("0*.json")) + [
 
 
 @pytest.fixture(scope="module")
-def real_decisions() -> list[tuple[str, dict[str, Any]]]:
+def real_decisions() -> list[tuple[str, Decision]]:
     programs: dict[Path, Any] = {}
     out = []
     for path in EXAMPLES:
@@ -249,10 +253,10 @@ def real_decisions() -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_real_decisions_cover_every_outcome_and_ruleset(
-    real_decisions: list[tuple[str, dict[str, Any]]],
+    real_decisions: list[tuple[str, Decision]],
 ) -> None:
-    assert {d["outcome"] for _, d in real_decisions} == set(OUTCOMES)
-    assert {d["ruleset"]["id"] for _, d in real_decisions} == {
+    assert {d.outcome for _, d in real_decisions} == set(OUTCOMES)
+    assert {d.ruleset.id for _, d in real_decisions} == {
         "cn-health",
         "cn-complaints",
         "us-erisa",
@@ -260,12 +264,12 @@ def test_real_decisions_cover_every_outcome_and_ruleset(
 
 
 def test_selection_on_real_decisions(
-    base: RightsBase, real_decisions: list[tuple[str, dict[str, Any]]]
+    base: RightsBase, real_decisions: list[tuple[str, Decision]]
 ) -> None:
     for name, decision in real_decisions:
         ids = {e.id for e in base.select(decision)}
         by_person = {e.id for e in base.select(decision, decided_by="person")}
-        ruleset, outcome = decision["ruleset"]["id"], decision["outcome"]
+        ruleset, outcome = decision.ruleset.id, decision.outcome
         adverse = outcome in ("deny", "partial")
         if ruleset == "cn-health":
             if adverse:
@@ -277,7 +281,7 @@ def test_selection_on_real_decisions(
             # ... unless a person made it, and every decision names the hotline among remedies
             assert "human_explanation_and_review" not in by_person, name
             assert "regulator_hotline" in ids and "regulator_hotline" in by_person, name
-            codes = {r["code"] for r in decision["reasons"]}
+            codes = {r.code for r in decision.reasons}
             assert ("one_time_supplement_notice" in ids) == bool(
                 codes & {"DOC-MISSING", "SLA-ONE-TIME-NOTICE"}
             ), name
@@ -290,7 +294,7 @@ def test_selection_on_real_decisions(
             assert all("CFR" in s for s in law), name  # no PRC law for a US plan
 
 
-def test_named_examples(base: RightsBase, real_decisions: list[tuple[str, dict[str, Any]]]) -> None:
+def test_named_examples(base: RightsBase, real_decisions: list[tuple[str, Decision]]) -> None:
     selected = {name: [e.id for e in base.select(d)] for name, d in real_decisions}
     assert selected["01-approve-reference.json"] == [
         "decision_and_payment_time",
@@ -368,7 +372,7 @@ def test_a_minimal_valid_file(rulesets: Path) -> None:
         ("PRC Insurance Law art. 24",),
         ("3",),
     )
-    assert entry.applies({"outcome": "deny"}) and not entry.applies({"outcome": "pend"})
+    assert entry.applies(F({"outcome": "deny"})) and not entry.applies(F({"outcome": "pend"}))
 
 
 def test_yaml_syntax_error_has_its_position(rulesets: Path) -> None:
@@ -511,7 +515,7 @@ def test_references_are_not_checked_without_rulesets_beside(tmp_path: Path) -> N
     text = GOOD.replace("{outcome: deny}", "{ruleset: [anything], sla: {any_node: [met]}}")
     [entry] = load_rights(write(tmp_path / "rights", text)).entries
     assert entry.applies(
-        {"ruleset": {"id": "anything"}, "sla": [{"id": "any_node", "status": "met"}]}
+        F({"ruleset": {"id": "anything"}, "sla": [{"id": "any_node", "status": "met"}]})
     )
 
 

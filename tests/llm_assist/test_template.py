@@ -13,6 +13,7 @@ import pytest
 
 from api.routing import ruleset_for_claim
 from engine.claim import Claim, load_claim
+from engine.decision import Decision
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
 from llm_assist.context import DraftContext, build_context
@@ -41,7 +42,7 @@ def _claim(path: Path) -> Claim:
     return load_claim(path.read_text(encoding="utf-8"))
 
 
-def _decide(claim: Claim, as_of: str = AS_OFS[0]) -> dict[str, Any]:
+def _decide(claim: Claim, as_of: str = AS_OFS[0]) -> Decision:
     program = _program(str(ruleset_for_claim(claim)))
     return evaluate(program, claim, as_of=dt.datetime.fromisoformat(as_of), backend="native")
 
@@ -61,7 +62,7 @@ def test_every_bundled_claim_gets_a_guard_clean_template_note() -> None:
         claim = _claim(path)
         for as_of in AS_OFS:
             decision = _decide(claim, as_of)
-            outcomes.add(decision["outcome"])
+            outcomes.add(decision.outcome)
             zh = build_context(claim, decision, _rights(), language="zh")
             for ctx in (zh, replace(zh, language="en")):  # redact once, draft in both
                 note = template_note(ctx)
@@ -92,17 +93,15 @@ def test_summary_states_outcome_and_amounts_in_the_language() -> None:
 def test_one_finding_per_reason_and_per_pressing_clock() -> None:
     ctx = _context("04-deny-waiting-period.json", "zh")
     note = template_note(ctx)
-    reasons = ctx.decision["reasons"]
-    pressing = [c for c in ctx.decision["sla"] if c["status"] in ("breached", "due_soon")]
+    reasons = ctx.decision.reasons
+    pressing = [c for c in ctx.decision.sla if c.status in ("breached", "due_soon")]
     assert pressing, "the example should have a breached clock at this instant"
-    assert [f.rule_ids for f in note.findings] == [[r["rule_id"]] for r in reasons] + [
-        [c["id"]] for c in pressing
+    assert [f.rule_ids for f in note.findings] == [[r.rule_id] for r in reasons] + [
+        [c.id] for c in pressing
     ]
-    assert [f.text for f in note.findings[: len(reasons)]] == [
-        r["explanation"]["zh"] for r in reasons
-    ]
+    assert [f.text for f in note.findings[: len(reasons)]] == [r.explanation.zh for r in reasons]
     clock = note.findings[len(reasons)].text
-    assert clock.startswith(f"时限已超期（{pressing[0]['due_date']}）：")
+    assert clock.startswith(f"时限已超期（{pressing[0].due_date}）：")
 
 
 def test_missing_information_lists_open_requests_and_pend_reasons() -> None:
@@ -112,7 +111,7 @@ def test_missing_information_lists_open_requests_and_pend_reasons() -> None:
     claim = load_claim(raw)
     ctx = build_context(claim, _decide(claim), _rights(), language="en")
     note = template_note(ctx)
-    pend = [r["explanation"]["en"] for r in ctx.decision["reasons"] if r["outcome"] == "pend"]
+    pend = [r.explanation.en for r in ctx.decision.reasons if r.outcome == "pend"]
     assert pend and note.missing_information[-len(pend) :] == pend
     if ctx.outstanding_documents:
         assert note.missing_information[0].startswith("Documents requested and not yet received")
@@ -149,7 +148,7 @@ def test_adverse_outcomes_get_written_reasons_and_the_human_review_notice() -> N
         "Explain in writing to the member why item 2 is not paid in full, and on what basis."
         in (steps)
     )
-    notice = ctx.decision["notices"][0]["en"]
+    notice = ctx.decision.notices[0].en
     assert f"Tell the member: {notice}" in steps
 
 

@@ -68,7 +68,7 @@ def _implied(admission: adm.Admission) -> list[tuple[str, dict[str, Any]]]:
 def _clock(state: ClaimState, clock_id: str, hours: float) -> dict[str, Any]:
     assert state.claim is not None
     found = clocks(cn_health(), state.claim, as_of=at(hours))
-    return next(c for c in found if c["id"] == clock_id)
+    return next(c.model_dump(mode="json") for c in found if c.id == clock_id)
 
 
 # ---- a whole life, step by step ------------------------------------------------------------

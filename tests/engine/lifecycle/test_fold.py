@@ -336,9 +336,9 @@ class ClaimLife(RuleBasedStateMachine):
             determination = next(
                 c
                 for c in clocks(cn_health(), claim, as_of=at(self.hours + 1))
-                if c["id"] == "determination"
+                if c.id == "determination"
             )
-            assert determination["status"] in ("met", "breached") and determination["stopped_at"]
+            assert determination.status in ("met", "breached") and determination.stopped_at
 
     @invariant()
     def the_member_is_told_paid_only_once_paid(self) -> None:

@@ -228,12 +228,9 @@ class Case:
         claim = load_claim(raw)
         self.ruleset = ruleset_for_claim(claim)
         program = load_program(ROOT / self.ruleset)
-        self.decision = evaluate(
-            program, claim, as_of=dt.datetime.fromisoformat(AS_OF), backend="native"
-        )
-        self.context: DraftContext = build_context(
-            claim, self.decision, load_rights(), language=lang
-        )
+        decided = evaluate(program, claim, as_of=dt.datetime.fromisoformat(AS_OF), backend="native")
+        self.decision = decided.json_form()  # what the case stores, read here as data
+        self.context: DraftContext = build_context(claim, decided, load_rights(), language=lang)
         self.outcome = str(self.decision["outcome"])
         facts = {k: v for k, v in self.decision.items() if k not in ("ruleset", "engine")}
         self.numbers = set(re.findall(r"[0-9]+", json.dumps(facts)))
