@@ -58,14 +58,10 @@ OWN_CODES: Mapping[str, frozenset[str]] = {
         {"OUTCOME-WORDS", "NEGATED-SLOT", "DISPUTE", "STATUS-WORDS", "ECHO-MISMATCH"}
     ),
     "figure": frozenset({"NUMBER"}),
-    "citation": frozenset(
-        {"CITE-NOT-APPLIED", "CITE-LINE", "CITE-MISMATCH", "UNSUPPORTED-TOPIC"}
-    ),
+    "citation": frozenset({"CITE-NOT-APPLIED", "CITE-LINE", "CITE-MISMATCH", "UNSUPPORTED-TOPIC"}),
     "personal_data": frozenset({"PII"}),
     "injection": frozenset({"INSTRUCTION", "OUTCOME-WORDS"}),
-    "scope": frozenset(
-        {"UNSUPPORTED-TOPIC", "SLOT-INVALID", "REMINDER-UNKNOWN", "MISSING-NONE"}
-    ),
+    "scope": frozenset({"UNSUPPORTED-TOPIC", "SLOT-INVALID", "REMINDER-UNKNOWN", "MISSING-NONE"}),
 }
 BAD_TARGET = 1.0
 GOOD_TARGET = 0.05
@@ -169,7 +165,9 @@ def load_set(root: Path = SET) -> list[Entry]:
     return out
 
 
-def _apply(item: Mapping[str, Any], bases: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:  # fmt: skip
+def _apply(
+    item: Mapping[str, Any], bases: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     if "note" in item:
         return copy.deepcopy(item["note"]), ()
     note = copy.deepcopy(bases[item["base"]])
@@ -223,7 +221,12 @@ def rows(report: Report) -> Iterator[tuple[str, str, str, str]]:
             continue
         stopped = sum(o.stopped for o in bad)
         own = sum(o.own for o in bad)
-        yield category, f"{stopped}/{len(bad)} ({_pct(stopped, len(bad))})", f"{own}/{len(bad)}", "100 %"  # fmt: skip
+        yield (
+            category,
+            f"{stopped}/{len(bad)} ({_pct(stopped, len(bad))})",
+            f"{own}/{len(bad)}",
+            "100 %",
+        )
     bad = report.bad()
     stopped = sum(o.stopped for o in bad)
     yield "all bad drafts", f"{stopped}/{len(bad)} ({_pct(stopped, len(bad))})", "", "100 %"
@@ -231,7 +234,12 @@ def rows(report: Report) -> Iterator[tuple[str, str, str, str]]:
     yield "issue 16's examples", f"{sum(o.stopped for o in issue)}/{len(issue)}", "", "100 %"
     good = report.good()
     wrong = len(report.wrongly_stopped())
-    yield "good drafts wrongly stopped", f"{wrong}/{len(good)} ({_pct(wrong, len(good))})", "", "≤ 5 %"  # fmt: skip
+    yield (
+        "good drafts wrongly stopped",
+        f"{wrong}/{len(good)} ({_pct(wrong, len(good))})",
+        "",
+        "≤ 5 %",
+    )
 
 
 def markdown(report: Report) -> str:
@@ -273,7 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(markdown(report))
         codes = Counter(v.code for o in report.bad() for v in o.violations)
-        print("violations named on bad drafts:", ", ".join(f"{c} {n}" for c, n in codes.most_common()))  # fmt: skip
+        print(
+            "violations named on bad drafts:", ", ".join(f"{c} {n}" for c, n in codes.most_common())
+        )
         ratio = report.guard_seconds / max(report.peer_seconds, 1e-9)
         print(f"guard time per draft / template rendering time, same contexts: {ratio:.2f}x")
     if args.misses or not report.targets_met():

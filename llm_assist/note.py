@@ -61,9 +61,7 @@ class NoteDraft(BaseModel):
 
     summary: str = Field(min_length=1, max_length=2000, description="the summary. " + _SLOTS)
     findings: list[DraftFinding] = Field(description="one finding per applied rule or clock")
-    missing_information: list[str] = Field(
-        description="what is missing (may be empty). " + _SLOTS
-    )
+    missing_information: list[str] = Field(description="what is missing (may be empty). " + _SLOTS)
     next_steps: list[str] = Field(description="what the adjuster does next. " + _SLOTS)
     member_reminders: list[str] = Field(
         description="ids of the selected member-rights entries; their text is added as is"

@@ -109,7 +109,7 @@ _HEADINGS = {
     "language": "LANGUAGE: {language}",
     "outcome": "ENGINE OUTCOME (copy into decision_echo exactly): {outcome}",
     "decision": "DECISION (JSON, from the rules engine; authoritative):",
-    "citable": "CITABLE IDS (JSON; rule or clock id, line_id, the statement the system puts first):",
+    "citable": "CITABLE IDS (JSON; rule or clock, line_id, the statement the system puts first):",
     "slots": "SLOTS (JSON; each slot you may write, and the text the system puts in its place):",
     "outstanding": "OUTSTANDING DOCUMENTS (JSON; requested from the member, not yet received):",
     "rights": "MEMBER-RIGHTS ENTRIES (JSON):",

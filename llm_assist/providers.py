@@ -1,8 +1,8 @@
 """LangChain chat models for the ``openai`` and ``ollama`` providers, and their one output shape.
 
 Every provider is reduced to the same contract: :func:`structured` turns a chat model into a
-runnable that returns a validated :class:`~llm_assist.note.NoteDraft` (the draft with slots) or raises
-:class:`~llm_assist.errors.NoteFormatError`; :func:`provider_error` turns anything else a
+runnable that returns a validated :class:`~llm_assist.note.NoteDraft` (a draft with slots)
+or raises :class:`~llm_assist.errors.NoteFormatError`; :func:`provider_error` turns anything else a
 provider can throw (timeouts, refused connections, HTTP errors, SDK surprises) into
 :class:`~llm_assist.errors.ProviderError`. Drafting then needs to know only those two errors.
 """

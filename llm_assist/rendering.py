@@ -32,9 +32,7 @@ def render_note(draft: NoteDraft, context: DraftContext) -> ReviewNote:
             raise SlotError(finding.rule_id, "the cited rule did not apply")
         comment = fill(finding.text).strip()
         text = statement if not comment else statement + ("" if lang == "zh" else " ") + comment
-        findings.append(
-            NoteFinding(text=text, rule_ids=[finding.rule_id], line_id=finding.line_id)
-        )
+        findings.append(NoteFinding(text=text, rule_ids=[finding.rule_id], line_id=finding.line_id))
     return ReviewNote(
         summary=fill(draft.summary),
         findings=findings,

@@ -56,7 +56,11 @@ def _findings(context: DraftContext) -> Iterator[DraftFinding]:
 
 def _missing(context: DraftContext) -> Iterator[str]:
     if context.outstanding_documents:
-        yield "待收材料：{outstanding}" if context.language == "zh" else "Documents still awaited: {outstanding}"  # fmt: skip
+        yield (
+            "待收材料：{outstanding}"
+            if context.language == "zh"
+            else "Documents still awaited: {outstanding}"
+        )
     pending = (r.rule_id for r in context.decision.reasons if r.outcome == "pend" and r.rule_id)
     for rule_id in dict.fromkeys(pending):
         yield f"{{reason:{rule_id}}}"
@@ -68,10 +72,16 @@ def _next_steps(context: DraftContext) -> Iterator[str]:
     yield "{action}"
     if context.outcome in ("partial", "deny"):
         for clock in decision.sla:
-            if clock.id in _WRITTEN_REASONS_CLOCKS and (clock.explanation.zh or clock.explanation.en):
+            if clock.id in _WRITTEN_REASONS_CLOCKS and (
+                clock.explanation.zh or clock.explanation.en
+            ):
                 yield f"{{clock:{clock.id}}}"
         for notice in decision.notices:
-            yield f"告知会员：{{notice:{notice.id}}}" if zh else f"Tell the member: {{notice:{notice.id}}}"  # fmt: skip
+            yield (
+                f"告知会员：{{notice:{notice.id}}}"
+                if zh
+                else f"Tell the member: {{notice:{notice.id}}}"
+            )
     for clock in decision.sla:
         label = _PRESSING.get(clock.status)
         if label is None or not clock.id:

@@ -43,10 +43,22 @@ from llm_assist.slots import finding_statement
 __all__ = ["CODES", "Violation", "check_draft"]
 
 CODES = (
-    "ECHO-MISMATCH", "SLOT-INVALID", "NUMBER", "OUTCOME-WORDS", "STATUS-WORDS", "DISPUTE",
-    "NEGATED-SLOT", "INSTRUCTION", "PII", "UNSUPPORTED-TOPIC", "CITE-NOT-APPLIED", "CITE-LINE",
-    "CITE-MISMATCH", "MISSING-NONE", "REMINDER-UNKNOWN",
-)  # fmt: skip
+    "ECHO-MISMATCH",
+    "SLOT-INVALID",
+    "NUMBER",
+    "OUTCOME-WORDS",
+    "STATUS-WORDS",
+    "DISPUTE",
+    "NEGATED-SLOT",
+    "INSTRUCTION",
+    "PII",
+    "UNSUPPORTED-TOPIC",
+    "CITE-NOT-APPLIED",
+    "CITE-LINE",
+    "CITE-MISMATCH",
+    "MISSING-NONE",
+    "REMINDER-UNKNOWN",
+)
 _PRESSING = ("breached", "due_soon")
 
 
@@ -54,11 +66,14 @@ def check_draft(draft: NoteDraft, context: DraftContext) -> list[Violation]:
     """Every violation of ``draft`` against ``context`` (module docstring); ``[]`` passes."""
     out: list[Violation] = []
     if draft.decision_echo != context.outcome:
-        out.append(Violation(
-            "ECHO-MISMATCH", "decision_echo",
-            f"decision_echo is '{draft.decision_echo}' but the engine's outcome is "
-            f"'{context.outcome}': copy the outcome exactly",
-        ))  # fmt: skip
+        out.append(
+            Violation(
+                "ECHO-MISMATCH",
+                "decision_echo",
+                f"decision_echo is '{draft.decision_echo}' but the engine's outcome is "
+                f"'{context.outcome}': copy the outcome exactly",
+            )
+        )
     general = _general_support(context)
     out += check_text(draft.summary, "summary", Scope(general, documents=True), context)
     for index, finding in enumerate(draft.findings):
@@ -67,10 +82,13 @@ def check_draft(draft: NoteDraft, context: DraftContext) -> list[Violation]:
     for index, text in enumerate(draft.missing_information):
         path = f"missing_information[{index}]"
         if not missing.strip():
-            out.append(Violation(
-                "MISSING-NONE", path, "the decision lists nothing missing: leave "
-                "missing_information empty",
-            ))  # fmt: skip
+            out.append(
+                Violation(
+                    "MISSING-NONE",
+                    path,
+                    "the decision lists nothing missing: leave missing_information empty",
+                )
+            )
         out += check_text(text, path, Scope(missing, documents=True), context)
     for index, text in enumerate(draft.next_steps):
         out += check_text(text, f"next_steps[{index}]", Scope(general), context)
@@ -99,31 +117,37 @@ def _finding(finding: DraftFinding, index: int, context: DraftContext) -> Iterat
 
 def _not_applied(finding: DraftFinding, path: str, context: DraftContext) -> Violation:
     decision = context.decision
-    rule_id, line_id = finding.rule_id, finding.line_id
-    lines = sorted({r.line_id for r in decision.reasons if r.rule_id == rule_id} - {None})
+    rule_id = finding.rule_id
+    lines = sorted({r.line_id for r in decision.reasons if r.rule_id == rule_id and r.line_id})
     shown = quote_id(rule_id)
     if lines:
         items = ", ".join(str(n) for n in lines)
         return Violation(
-            "CITE-LINE", f"{path}.line_id", f"{shown} applied to item(s) {items} only: set "
+            "CITE-LINE",
+            f"{path}.line_id",
+            f"{shown} applied to item(s) {items} only: set "
             "line_id to the item the finding speaks of",
-        )  # fmt: skip
+        )
     if any(r.rule_id == rule_id for r in decision.reasons):
         return Violation(
-            "CITE-LINE", f"{path}.line_id", f"{shown} applied to the whole claim: line_id "
-            "must be null",
-        )  # fmt: skip
+            "CITE-LINE",
+            f"{path}.line_id",
+            f"{shown} applied to the whole claim: line_id must be null",
+        )
     if any(c.id == rule_id for c in decision.sla):
         return Violation(
-            "CITE-LINE", f"{path}.line_id", f"{shown} is an SLA clock that does not apply here "
+            "CITE-LINE",
+            f"{path}.line_id",
+            f"{shown} is an SLA clock that does not apply here "
             "or takes no line: line_id must be null",
-        )  # fmt: skip
+        )
     matched = any(t.rule_id == rule_id for t in decision.trace)
     why = "was evaluated and did not apply" if matched else "is no rule or clock of this decision"
     return Violation(
-        "CITE-NOT-APPLIED", f"{path}.rule_id", f"{shown} {why}: cite only the rules the "
-        "decision applied (its reasons) and its SLA clocks",
-    )  # fmt: skip
+        "CITE-NOT-APPLIED",
+        f"{path}.rule_id",
+        f"{shown} {why}: cite only the rules the decision applied (its reasons) and its SLA clocks",
+    )
 
 
 def _general_support(context: DraftContext) -> str:
@@ -158,9 +182,10 @@ def _reminders(draft: NoteDraft, context: DraftContext) -> Iterator[Violation]:
         shown = quote_id(entry_id)
         if entry_id not in selected:
             yield Violation(
-                "REMINDER-UNKNOWN", path, f"{shown} is not one of the selected member-rights "
-                "entries: list only their ids",
-            )  # fmt: skip
+                "REMINDER-UNKNOWN",
+                path,
+                f"{shown} is not one of the selected member-rights entries: list only their ids",
+            )
         elif entry_id in seen:
             yield Violation("REMINDER-UNKNOWN", path, f"{shown} is listed twice")
         seen.add(entry_id)

@@ -44,8 +44,22 @@ class Family:
 def _en(stems: str, phrases: str = "") -> re.Pattern[str]:
     """Stems match at a word start and run to the word's end; phrases match whole words."""
     parts = [rf"\b{re.escape(s)}[a-z]*" for s in stems.split()]
-    parts += [rf"\b{p}\b" for p in phrases.split("|") if p]
+    # a phrase ending in punctuation ("system:") needs no word boundary after it
+    parts += [rf"\b(?:{p})(?:(?<![a-z0-9])|(?![a-z0-9]))" for p in _split(phrases)]
     return re.compile("|".join(parts))
+
+
+def _split(phrases: str) -> list[str]:
+    """Top-level alternatives of a regex (a ``|`` inside parentheses stays)."""
+    out, depth, current = [], 0, ""
+    for char in phrases:
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += char
+    return [p for p in [*out, current] if p]
 
 
 def _zh(words: str) -> re.Pattern[str]:
@@ -61,7 +75,8 @@ OUTCOME = Family(
         # decision
         "approv grant accept allow disallow deny deni declin reject refus overturn overrid "
         "revers rescind revok revoc withdr upheld uphold waiv favour favor verdict",
-        r"in full|full (?:\w+ )?amount|(?:go|goes|went|going) to the member|go(?:es)? through|went through|pick(?:s|ed)? up (?:the|these|this|"
+        r"in full|full (?:\w+ )?amount|(?:go|goes|went|going) to the member|"
+        r"go(?:es)? through|went through|pick(?:s|ed)? up (?:the|these|this|"
         r"those|all) (?:bills?|tab|costs?)|foot(?:s|ed)? the bill|get(?:s|ting)? (?:\w+ )?back|"
         r"got (?:\w+ )?back|(?:go|goes|went|gone) (?:their|his|her|the member's) way|"
         r"on (?:its|their) way|bank account|paid",

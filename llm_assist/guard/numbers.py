@@ -27,27 +27,136 @@ _CJK_IDIOMS = re.compile(
     "一致|一并|一次性|一起|一些|一般|一直|一定|一旦|一切|统一|唯一|进一步|之一|一下|一律"
     "|一样|同一|逐一|一同|一经|十分|万一|一方面|一再|一概|一贯|双方"
 )
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
-    "ninety hundred thousand million billion trillion"
-).split()
-_ORDINALS = (
-    "second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth "
-    "fortieth fiftieth sixtieth seventieth eightieth ninetieth hundredth thousandth millionth"
-).split()
-_OTHER = (
-    "half halves twice thrice double doubled triple tripled quadruple dozen dozens fortnight "
-    "fortnights quarter quarters hundreds thousands millions billions percent per-cent "
-    "percentage tenfold twofold threefold"
-).split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+]
+_ORDINALS = [
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+    "hundredth",
+    "thousandth",
+    "millionth",
+]
+_OTHER = [
+    "half",
+    "halves",
+    "twice",
+    "thrice",
+    "double",
+    "doubled",
+    "triple",
+    "tripled",
+    "quadruple",
+    "dozen",
+    "dozens",
+    "fortnight",
+    "fortnights",
+    "quarter",
+    "quarters",
+    "hundreds",
+    "thousands",
+    "millions",
+    "billions",
+    "percent",
+    "per-cent",
+    "percentage",
+    "tenfold",
+    "twofold",
+    "threefold",
+]
 _WORDS = frozenset(_ONES + [w + "s" for w in _ONES[10:]] + _ORDINALS + _OTHER)
 # "first" counts when a counted thing follows: "the first item", "first two days".
 _COUNTED = frozenset(
-    "item items line lines day days week weeks month months year years instalment instalments "
-    "installment installments invoice invoices document documents bill bills payment payments "
-    "claim claims notice notices time times visit visits".split()
+    [
+        "item",
+        "items",
+        "line",
+        "lines",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "instalment",
+        "instalments",
+        "installment",
+        "installments",
+        "invoice",
+        "invoices",
+        "document",
+        "documents",
+        "bill",
+        "bills",
+        "payment",
+        "payments",
+        "claim",
+        "claims",
+        "notice",
+        "notices",
+        "time",
+        "times",
+        "visit",
+        "visits",
+    ]
 )
 _ONE_NOT_A_NUMBER_BEFORE = frozenset({"of", "another"})
 _ONE_NOT_A_NUMBER_AFTER = frozenset({"no", "the", "this", "that", "each", "every", "any", "which"})

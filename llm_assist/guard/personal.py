@@ -21,15 +21,32 @@ from llm_assist.redaction import Redactor
 __all__ = ["personal_data"]
 
 _CJK_DIGITS = {
-    **dict.fromkeys("〇零", "0"), **dict.fromkeys("一壹幺", "1"), **dict.fromkeys("二贰两", "2"),
-    **dict.fromkeys("三叁", "3"), **dict.fromkeys("四肆", "4"), **dict.fromkeys("五伍", "5"),
-    **dict.fromkeys("六陆", "6"), **dict.fromkeys("七柒", "7"), **dict.fromkeys("八捌", "8"),
+    **dict.fromkeys("〇零", "0"),
+    **dict.fromkeys("一壹幺", "1"),
+    **dict.fromkeys("二贰两", "2"),
+    **dict.fromkeys("三叁", "3"),
+    **dict.fromkeys("四肆", "4"),
+    **dict.fromkeys("五伍", "5"),
+    **dict.fromkeys("六陆", "6"),
+    **dict.fromkeys("七柒", "7"),
+    **dict.fromkeys("八捌", "8"),
     **dict.fromkeys("九玖", "9"),
-}  # fmt: skip
+}
 _WORD_DIGITS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9", "double": "", "triple": "",
-}  # fmt: skip
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "double": "",
+    "triple": "",
+}
 _DIGIT_WORDS = re.compile(
     r"\b(?:" + "|".join(_WORD_DIGITS) + r")(?:[\s,\-]+(?:" + "|".join(_WORD_DIGITS) + r"))+\b",
     re.IGNORECASE,
@@ -63,7 +80,7 @@ def _digit_view(words: str) -> str:
 
 
 def _spelled(run: str) -> str:
-    """"double eight" is 88; "one three eight" is 138."""
+    """ "double eight" is 88; "one three eight" is 138."""
     out: list[str] = []
     repeat = 1
     for word in re.split(r"[\s,\-]+", run.lower()):

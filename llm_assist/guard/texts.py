@@ -43,9 +43,11 @@ def check_text(text: str, path: str, scope: Scope, context: DraftContext) -> Ite
     for sentence in _slot_sentences(parts):
         for phrase in dict.fromkeys(hits(NEGATION, sentence)):
             yield Violation(
-                "NEGATED-SLOT", path, f"'{phrase}' in a sentence that holds a slot: a slot's "
+                "NEGATED-SLOT",
+                path,
+                f"'{phrase}' in a sentence that holds a slot: a slot's "
                 "figure or outcome is stated as it is, never negated or qualified",
-            )  # fmt: skip
+            )
 
 
 def _slot(slot: Slot, path: str, scope: Scope, context: DraftContext) -> Iterator[Violation]:
@@ -55,33 +57,41 @@ def _slot(slot: Slot, path: str, scope: Scope, context: DraftContext) -> Iterato
         message = str(exc) if _safe(slot.text) == slot.text else "a slot names nothing here"
         yield Violation("SLOT-INVALID", path, message)
         return
-    if scope.ids is not None and slot.kind in ("reason", "clock", "status", "due_date"):
-        if slot.arg not in scope.ids:
-            yield Violation(
-                "CITE-MISMATCH", path, f"{_safe(slot.text)} is about another rule or clock "
-                "than the one this finding cites: a finding speaks only of what it cites",
-            )  # fmt: skip
+    named = slot.kind in ("reason", "clock", "status", "due_date")
+    if scope.ids is not None and named and slot.arg not in scope.ids:
+        yield Violation(
+            "CITE-MISMATCH",
+            path,
+            f"{_safe(slot.text)} is about another rule or clock "
+            "than the one this finding cites: a finding speaks only of what it cites",
+        )
     if scope.line_bound and slot.line_id is not None and slot.line_id != scope.line_id:
         yield Violation(
-            "CITE-LINE", path, f"{_safe(slot.text)} names item {slot.line_id}, but the finding "
+            "CITE-LINE",
+            path,
+            f"{_safe(slot.text)} names item {slot.line_id}, but the finding "
             f"is about item {scope.line_id}: name only the item the cited rule applied to",
-        )  # fmt: skip
+        )
 
 
 def _words(words: str, path: str, scope: Scope, context: DraftContext) -> Iterator[Violation]:
     for kind in personal_data(words, context.redactor):
         yield Violation(
-            "PII", path, f"personal data ({kind}) in the note: never write a name, ID number, "
+            "PII",
+            path,
+            f"personal data ({kind}) in the note: never write a name, ID number, "
             "phone, card or e-mail, in any form",
-        )  # fmt: skip
+        )
     pieces = number_like(words)
     if pieces:
-        shown = ", ".join(_quote_number(p) for p in dict.fromkeys(pieces))
+        shown = _quote_numbers(list(dict.fromkeys(pieces)))
         yield Violation(
-            "NUMBER", path, f"number-like text in your own words ({shown}): amounts, dates, "
+            "NUMBER",
+            path,
+            f"number-like text in your own words ({shown}): amounts, dates, "
             "durations, counts and item numbers come only from slots such as {payable}, "
             "{line:N}, {due_date:CLOCK}",
-        )  # fmt: skip
+        )
     for code, family, advice in _FAMILIES:
         found = list(dict.fromkeys(hits(family, words)))
         if found:
@@ -89,16 +99,20 @@ def _words(words: str, path: str, scope: Scope, context: DraftContext) -> Iterat
             yield Violation(code, path, f"{shown}: {advice}")
     if any(c in _MARKUP or _invisible(c) for c in words):
         yield Violation(
-            "INSTRUCTION", path, "markup, braces outside a slot or invisible characters: a note "
+            "INSTRUCTION",
+            path,
+            "markup, braces outside a slot or invisible characters: a note "
             "is plain text with slots written exactly as {kind} or {kind:argument}",
-        )  # fmt: skip
+        )
     raised = topics(words, documents=scope.documents)
     supported = topics(scope.support, documents=scope.documents)
     for topic in sorted(raised - supported):
         yield Violation(
-            "UNSUPPORTED-TOPIC", path, f"this text speaks of '{topic}', which the decision's "
+            "UNSUPPORTED-TOPIC",
+            path,
+            f"this text speaks of '{topic}', which the decision's "
             "statements here do not: say only what the cited rules, clocks and reasons say",
-        )  # fmt: skip
+        )
 
 
 _FAMILIES = (
@@ -143,10 +157,13 @@ def _invisible(char: str) -> bool:
     return char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs")
 
 
-def _quote_number(piece: str) -> str:
-    """A number in a message only when it is too short to be personal data."""
-    digits = sum(c.isdigit() for c in piece)
-    return f"'{piece}'" if digits <= 4 and len(piece) <= 24 else "a long number"
+def _quote_numbers(pieces: list[str]) -> str:
+    """Numbers in a message only when, all together, they are too short to be personal data
+    (a phone spelled out word by word is many short pieces)."""
+    numerals = sum(unicodedata.numeric(c, None) is not None for p in pieces for c in p)
+    if len(pieces) <= 3 and numerals <= 4 and sum(map(len, pieces)) <= 30:
+        return ", ".join(f"'{p}'" for p in pieces)
+    return f"{len(pieces)} number-like piece(s), not repeated here"
 
 
 def _safe(text: str) -> str:

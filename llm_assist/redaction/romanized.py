@@ -22,9 +22,75 @@ _SEP = r"[\s\-·.'_]*"
 _TITLE = r"(?:mr|mrs|ms|miss|mx|dr|madam|mister|sir)\.?\s+"
 # Pinyin syllables (or pairs) that are everyday English words: never searched for alone.
 _ENGLISH = frozenset(
-    "a an ba bi bo da de di e er ha he hu in la le ma me mi mo na ne no o pa pi po ran ru "
-    "she shi ta tan ti wan we ye yi yo you yu ban bang bin can chin dang den ding dong fan "
-    "gang hang hen long man men pan pang ping sun tang ten tin tong wang when".split()
+    [
+        "a",
+        "an",
+        "ba",
+        "bi",
+        "bo",
+        "da",
+        "de",
+        "di",
+        "e",
+        "er",
+        "ha",
+        "he",
+        "hu",
+        "in",
+        "la",
+        "le",
+        "ma",
+        "me",
+        "mi",
+        "mo",
+        "na",
+        "ne",
+        "no",
+        "o",
+        "pa",
+        "pi",
+        "po",
+        "ran",
+        "ru",
+        "she",
+        "shi",
+        "ta",
+        "tan",
+        "ti",
+        "wan",
+        "we",
+        "ye",
+        "yi",
+        "yo",
+        "you",
+        "yu",
+        "ban",
+        "bang",
+        "bin",
+        "can",
+        "chin",
+        "dang",
+        "den",
+        "ding",
+        "dong",
+        "fan",
+        "gang",
+        "hang",
+        "hen",
+        "long",
+        "man",
+        "men",
+        "pan",
+        "pang",
+        "ping",
+        "sun",
+        "tang",
+        "ten",
+        "tin",
+        "tong",
+        "wang",
+        "when",
+    ]
 )
 _MAX_READINGS = 16
 
@@ -70,10 +136,7 @@ def _syllables(text: str) -> str:
 
 def _common(text: str) -> bool:
     """True when some reading of ``text`` is an everyday English word (or too short)."""
-    for reading in _combinations(text):
-        if len(reading) < 3 or reading in _ENGLISH:
-            return True
-    return False
+    return any(len(reading) < 3 or reading in _ENGLISH for reading in _combinations(text))
 
 
 def _combinations(text: str) -> list[str]:

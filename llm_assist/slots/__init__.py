@@ -29,14 +29,22 @@ did not apply) is an error (:class:`SlotError`), never an empty rendering.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
-from engine.decision import Clock, Decision, Explanation, Line
-from engine.money import format_date, format_money
-from engine.outcome import Outcome
+from engine.decision import Decision
+from engine.money import format_date
+from llm_assist.slots.phrases import (
+    OUTCOME_WORDS,
+    STATUS_WORDS,
+    actions,
+    amount_phrase,
+    due_day,
+    finding_statement,
+    line_amount,
+    pick,
+    text_of,
+)
 
 __all__ = [
     "AMOUNTS",
@@ -54,39 +62,24 @@ __all__ = [
 
 AMOUNTS = ("submitted", "eligible", "deductible", "copay", "payable")
 KINDS = (
-    "outcome", "decided_by", "action", *AMOUNTS, "line", "due_date", "status", "clock",
-    "reason", "notice", "outstanding",
-)  # fmt: skip
+    "outcome",
+    "decided_by",
+    "action",
+    *AMOUNTS,
+    "line",
+    "due_date",
+    "status",
+    "clock",
+    "reason",
+    "notice",
+    "outstanding",
+)
 SENTENCE_KINDS = frozenset({"outcome", "decided_by", "action", "clock", "reason", "notice"})
 _BARE = frozenset({"outcome", "decided_by", "action", "outstanding", *AMOUNTS})
 
 _SLOT = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.\-]+))?\}")
 _LINE_ARG = re.compile(r"([0-9]+)(?:\.([a-z_]+))?")
-
-# (zh, en) per outcome
-OUTCOME_WORDS: Mapping[Outcome, tuple[str, str]] = {
-    "approve": ("予以赔付", "approved"),
-    "partial": ("部分赔付", "partially approved"),
-    "deny": ("不予赔付", "denied"),
-    "pend": ("暂缓核定，待补充信息", "on hold pending information"),
-    "refer": ("转人工审核", "referred to a claims handler for review"),
-}
-_AMOUNT_NAMES = {
-    "submitted": ("申请金额", "submitted"),
-    "eligible": ("合理金额", "eligible"),
-    "deductible": ("免赔额", "deductible"),
-    "copay": ("自付金额", "member share"),
-    "payable": ("应付金额", "payable"),
-}
-_STATUS = {
-    "not_applicable": ("不适用", "not applicable"),
-    "not_started": ("尚未开始", "not started"),
-    "running": ("进行中", "running"),
-    "paused": ("已暂停", "paused"),
-    "due_soon": ("即将到期", "due soon"),
-    "met": ("已按时完成", "met"),
-    "breached": ("已超期", "breached"),
-}
+_SENTENCE_START = re.compile(r"(?:\A|[.!?]\s+|\n)\s*\Z")
 
 
 class SlotError(ValueError):
@@ -148,11 +141,18 @@ def parse(text: str) -> list[Slot | Words]:
 
 
 def render(text: str, decision: Decision, language: str, outstanding: tuple[str, ...]) -> str:
-    """``text`` with every slot rendered; raises SlotError for the first bad one."""
-    return "".join(
-        render_slot(part, decision, language, outstanding) if isinstance(part, Slot) else part.text
-        for part in parse(text)
-    )
+    """``text`` with every slot rendered; raises SlotError for the first bad one. An English
+    phrase that opens a sentence is capitalised ("item 2 is" -> "Item 2 is")."""
+    out = ""
+    for part in parse(text):
+        if isinstance(part, Words):
+            out += part.text
+            continue
+        piece = render_slot(part, decision, language, outstanding)
+        if language == "en" and _SENTENCE_START.search(out):
+            piece = piece[:1].upper() + piece[1:]
+        out += piece
+    return out
 
 
 def render_slot(slot: Slot, decision: Decision, language: str, outstanding: tuple[str, ...]) -> str:
@@ -166,16 +166,16 @@ def render_slot(slot: Slot, decision: Decision, language: str, outstanding: tupl
     if kind not in _BARE and arg is None:
         raise SlotError(slot.text, f"'{kind}' needs an argument, e.g. {_EXAMPLES[kind]}")
     if kind == "outcome":
-        head = _pick(OUTCOME_WORDS[decision.outcome], zh)
+        head = pick(OUTCOME_WORDS[decision.outcome], zh)
         return f"核定结果：{head}。" if zh else f"Outcome: {head}."
     if kind == "decided_by":
         if decision.automated:
             return "结果由规则自动作出。" if zh else "Decided automatically by the rules."
         return "结果由理赔人员作出。" if zh else "Decided by a claims handler."
     if kind == "action":
-        return ("" if zh else " ").join(_actions(decision, zh))
+        return ("" if zh else " ").join(actions(decision, zh))
     if kind in AMOUNTS:
-        return _amount(kind, getattr(decision.amounts, kind), decision.currency, zh)
+        return amount_phrase(kind, getattr(decision.amounts, kind), decision.currency, zh)
     if kind == "outstanding":
         if not outstanding:
             raise SlotError(slot.text, "no document is outstanding on this claim")
@@ -186,7 +186,7 @@ def render_slot(slot: Slot, decision: Decision, language: str, outstanding: tupl
     if kind in ("due_date", "status", "clock"):
         return _clock_slot(slot, kind, arg, decision, zh)
     if kind == "reason":
-        texts = [_text(r.explanation, zh) for r in decision.reasons if r.rule_id == arg]
+        texts = [text_of(r.explanation, zh) for r in decision.reasons if r.rule_id == arg]
         if not texts:
             raise SlotError(slot.text, f"'{arg}' is not a rule the decision applied")
         return ("" if zh else " ").join(t for t in texts if t) or arg
@@ -194,29 +194,6 @@ def render_slot(slot: Slot, decision: Decision, language: str, outstanding: tupl
     if notice is None:
         raise SlotError(slot.text, f"the decision has no notice '{arg}'")
     return notice.zh if zh else notice.en
-
-
-def finding_statement(
-    rule_id: str, line_id: int | None, decision: Decision, language: str
-) -> str | None:
-    """The system's statement a finding starts from, or None when ``rule_id`` (on ``line_id``)
-    did not apply: a reason's explanation, or a clock's status, due date and explanation."""
-    zh = language == "zh"
-    texts = [
-        _text(r.explanation, zh) or f"{r.rule_id} ({r.code})"
-        for r in decision.reasons
-        if r.rule_id == rule_id and r.line_id == line_id
-    ]
-    if texts:
-        return ("" if zh else " ").join(texts)
-    clock = next((c for c in decision.sla if c.id == rule_id), None)
-    if clock is None or line_id is not None or clock.status == "not_applicable":
-        return None
-    status = _pick(_STATUS.get(clock.status, (clock.status, clock.status)), zh)
-    due = _due(clock)
-    when = "" if due is None else (f"，截止{format_date(due, 'zh')}" if zh else f", due {format_date(due, 'en')}")
-    body = _text(clock.explanation, zh) or clock.id
-    return f"{clock.id}时限（{status}{when}）：{body}" if zh else f"{clock.id} deadline ({status}{when}): {body}"  # fmt: skip
 
 
 def available_slots(
@@ -275,12 +252,16 @@ def _line_slot(slot: Slot, arg: str, decision: Decision, zh: bool) -> str:
     if field is None:
         return name
     if field == "outcome":
-        head = _pick(OUTCOME_WORDS[line.outcome], zh)
+        head = pick(OUTCOME_WORDS[line.outcome], zh)
         return f"{name}：{head}。" if zh else f"Item {number}: {head}."
     if field not in AMOUNTS:
         fields = ", ".join(("outcome", *AMOUNTS))
         raise SlotError(slot.text, f"an item has no '{field}'; use one of {fields}")
-    return name + ("" if zh else " ") + _amount(field, _line_amount(line, field), decision.currency, zh)  # fmt: skip
+    return (
+        name
+        + ("" if zh else " ")
+        + amount_phrase(field, line_amount(line, field), decision.currency, zh)
+    )
 
 
 def _clock_slot(slot: Slot, kind: str, arg: str, decision: Decision, zh: bool) -> str:
@@ -288,11 +269,11 @@ def _clock_slot(slot: Slot, kind: str, arg: str, decision: Decision, zh: bool) -
     if clock is None:
         raise SlotError(slot.text, f"the decision has no SLA clock '{arg}'")
     if kind == "clock":
-        return _text(clock.explanation, zh) or arg
+        return text_of(clock.explanation, zh) or arg
     if kind == "status":
-        status = _pick(_STATUS.get(clock.status, (clock.status, clock.status)), zh)
+        status = pick(STATUS_WORDS.get(clock.status, (clock.status, clock.status)), zh)
         return f"{arg}时限状态：{status}" if zh else f"{arg} deadline: {status}"
-    due = _due(clock)
+    due = due_day(clock)
     if due is None:
         raise SlotError(slot.text, f"the clock '{arg}' has no due date ({clock.status})")
     return (
@@ -300,55 +281,3 @@ def _clock_slot(slot: Slot, kind: str, arg: str, decision: Decision, zh: bool) -
         if zh
         else f"the {arg} deadline ({format_date(due, 'en')})"
     )
-
-
-def _actions(decision: Decision, zh: bool) -> Iterator[str]:
-    outcome = decision.outcome
-    payable = decision.amounts.payable
-    if outcome in ("approve", "partial"):
-        amount = format_money(payable, "zh" if zh else "en", decision.currency)
-        if payable == 0:
-            yield f"应付金额为{amount}，无需付款。" if zh else f"The payable amount is {amount}; there is nothing to pay."  # fmt: skip
-        else:
-            yield f"按核定金额向会员支付{amount}。" if zh else f"Pay the member the payable amount of {amount}."  # fmt: skip
-    if outcome == "partial":
-        refused = [line.line_id for line in decision.lines if line.outcome in ("deny", "partial")]
-        if zh:
-            what = "、".join(f"第{n}项" for n in refused) or "未赔付部分"
-            yield f"书面告知会员{what}未获全额赔付的理由及依据。"
-        else:
-            what = ", ".join(f"item {n}" for n in refused) or "the unpaid part"
-            yield f"Explain in writing to the member why {what} is not paid in full, and on what basis."  # fmt: skip
-    if outcome == "deny":
-        yield "书面告知会员不予赔付的理由及依据。" if zh else "Explain in writing to the member why the claim is denied, and on what basis."  # fmt: skip
-    if outcome == "pend":
-        yield "待补充所需信息后重新评估本案。" if zh else "Re-evaluate the claim once the information it needs is received."  # fmt: skip
-    if outcome == "refer":
-        ids = ", ".join(dict.fromkeys(r.rule_id for r in decision.reasons if r.outcome == "refer"))
-        suffix = (f"（{ids}）" if zh else f" ({ids})") if ids else ""
-        yield f"由理赔人员审核转人工的原因{suffix}并作出决定。" if zh else f"A claims handler reviews the reasons the claim was referred{suffix} and decides it."  # fmt: skip
-
-
-def _amount(field: str, value: Decimal, currency: str, zh: bool) -> str:
-    name = _pick(_AMOUNT_NAMES[field], zh)
-    money = format_money(value, "zh" if zh else "en", currency)
-    return f"{name}{money}" if zh else f"{name} {money}"
-
-
-def _line_amount(line: Line, field: str) -> Decimal:
-    value = getattr(line, field)
-    assert isinstance(value, Decimal)
-    return value
-
-
-def _due(clock: Clock) -> date | None:
-    text = clock.due_date or (clock.due_at[:10] if clock.due_at else None)
-    return date.fromisoformat(text) if text else None
-
-
-def _pick(pair: tuple[str, str], zh: bool) -> str:
-    return pair[0] if zh else pair[1]
-
-
-def _text(explanation: Explanation, zh: bool) -> str:
-    return explanation.zh if zh else explanation.en
