@@ -90,8 +90,8 @@ class NoteReminder(BaseModel):
     model_config = _STRICT
 
     id: str = Field(description="the knowledge-base entry id")
-    zh: str = Field(min_length=1, max_length=1000)
-    en: str = Field(min_length=1, max_length=1000)
+    zh: str = Field(min_length=1, max_length=1000, description="the entry's Chinese text")
+    en: str = Field(min_length=1, max_length=1000, description="the entry's English text")
 
 
 class ReviewNote(BaseModel):

@@ -28,6 +28,7 @@ from llm_assist.note import NoteDraft
 from llm_assist.rendering import render_note
 from llm_assist.rights import load_rights
 from llm_assist.slots import available_slots, finding_statement
+from llm_assist.template import template_draft, template_note
 
 BASES = {e.id: e.note for e in load_set() if e.id.endswith("-base")}
 PERSONAL = ("11010519491231002X", "13812345678", "6222021234567890128", "张三", "Zhang San")
@@ -306,3 +307,6 @@ def test_every_faithful_draft_of_any_decision_passes(
         if slot in draft.summary:
             assert value[1:] in note.summary  # (an English phrase may gain a capital)
     assert note.decision_echo == decision.outcome
+    # the template, the fallback of every draft, is a faithful draft too
+    assert check_draft(template_draft(ctx), ctx) == []
+    assert template_note(ctx).decision_echo == decision.outcome

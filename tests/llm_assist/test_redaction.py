@@ -197,9 +197,11 @@ def test_single_character_given_name_is_not_redacted_alone() -> None:
     [
         ("张三", "Zhang San called; zhangsan; ZHANG San; San Zhang; Zhāng Sān; Zhang-San",
          "[NAME_1] called; [NAME_1]; [NAME_1]; [NAME_1]; [NAME_1]; [NAME_1]"),
-        ("张三", "Mr. Zhang wrote; ZHANG again; ask San", "[NAME_1] wrote; [NAME_1] again; ask [NAME_1]"),
+        ("张三", "Mr. Zhang wrote; ZHANG again; ask San",
+         "[NAME_1] wrote; [NAME_1] again; ask [NAME_1]"),
         # the surname alone in ordinary case, and syllables inside other words, are not the name
-        ("张三", "zhang is a surname; sandwich; Santiago", "zhang is a surname; sandwich; Santiago"),
+        ("张三", "zhang is a surname; sandwich; Santiago",
+         "zhang is a surname; sandwich; Santiago"),
         # every reading of a character with two (重: zhong/chong)
         ("重阳", "Chong Yang and Zhong Yang", "[NAME_1] and [NAME_1]"),
         # a syllable that is an English word is never searched for alone: "He", "An"

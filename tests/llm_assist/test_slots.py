@@ -26,7 +26,11 @@ def rendered(text: str, decision: str = "partial", language: str = "en") -> str:
         ("{line:2}", "Item 2", "第2项"),
         ("{line:2.outcome}", "Item 2: denied.", "第2项：不予赔付。"),
         ("a {line:1.copay}", "a item 1 member share CNY 800.00", "a 第1项自付金额800.00元"),
-        ("{status:determination}", "Determination deadline: running", "determination时限状态：进行中"),
+        (
+            "{status:determination}",
+            "Determination deadline: running",
+            "determination时限状态：进行中",
+        ),
         (
             "by {due_date:determination}",
             "by the determination deadline (23 July 2025)",
@@ -38,7 +42,7 @@ def rendered(text: str, decision: str = "partial", language: str = "en") -> str:
             "第2项费用（牙科）属于保单责任免除范围，该项不予赔付。",
         ),
     ],
-)  # fmt: skip
+)
 def test_what_each_slot_renders(text: str, en: str, zh: str) -> None:
     assert rendered(text, language="en") == en
     assert rendered(text, language="zh") == zh
@@ -49,7 +53,9 @@ def test_the_action_follows_the_outcome() -> None:
     assert rendered("{action}", "pend").startswith("Re-evaluate the claim")
     assert rendered("{action}", "deny").startswith("Explain in writing")
     assert "(fraud_early_large_claim)" in rendered("{action}", "refer")
-    assert rendered("{action}", "partial").endswith("why item 2 is not paid in full, and on what basis.")  # fmt: skip
+    assert rendered("{action}", "partial").endswith(
+        "why item 2 is not paid in full, and on what basis."
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,7 +82,11 @@ def test_parse_keeps_words_and_slots_apart() -> None:
     parts = parse("A {payable} and {line:2.payable}; {not a slot}")
     assert [type(p) for p in parts] == [Words, Slot, Words, Slot, Words]
     slot = parts[3]
-    assert isinstance(slot, Slot) and (slot.kind, slot.arg, slot.line_id) == ("line", "2.payable", 2)
+    assert isinstance(slot, Slot) and (slot.kind, slot.arg, slot.line_id) == (
+        "line",
+        "2.payable",
+        2,
+    )
     assert parts[4] == Words("; {not a slot}", 32, 46)
 
 
