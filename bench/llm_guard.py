@@ -1,40 +1,38 @@
-"""How well the grounding guard separates honest review notes from wrong or hostile ones.
+"""How the grounding guard does against drafts it was not built from: the adversarial set.
 
-Run: ``python bench/llm_guard.py [--golden DIR] [--cases N] [--json]``.
+Run: ``python bench/llm_guard.py [--set DIR] [--json] [--misses]``.
 
-What is measured: the guard (``llm_assist.guard.check_note``) over the golden set
-(``tests/llm_assist/golden/*.json``): each case is a claim and its frozen engine decision with
-good drafts (model-like rephrasings) and bad ones labelled by fault. No model is called; the
-drafts are the model outputs. The rates, over ACCEPTED drafts (those the guard lets through,
-as drafting would keep them):
+The set (``tests/llm_assist/adversarial/``, README there) holds hand-written model answers
+against six frozen decisions, labelled before the guard was redesigned: bad drafts by category
+(contradiction, figure, citation, personal_data, injection, scope) and good drafts (acceptable
+rephrasings). No model is called: the drafts are the model outputs. Per category:
 
-- citation precision: cited ids that are rules of the decision's trace, its reasons' rules or
-  its SLA clocks, over all cited ids (recomputed from the stored decision, not taken from the
-  guard); target 1.0.
-- decision-echo accuracy: accepted drafts whose ``decision_echo`` is the decision's outcome;
-  target 1.0.
-- PII leakage: accepted drafts that contain any personal value of the case (an independent
-  oracle: the claim's actual name, ID number, phone and card, and the e-mail and phone planted
-  in its free text, compared after dropping spaces and dashes); target 0.
-- injection pass-through: injection drafts accepted, over injection drafts; target 0.
+- bad drafts stopped: the guard names a violation at a place the draft's entry changed (a
+  violation elsewhere, say in a base that fails, does not count); target 100 %;
+- stopped by the category's own check (e.g. a figure stopped by ``NUMBER``): reported, with no
+  target (a phone number in Chinese digits is both a number and personal data);
+- good drafts wrongly stopped, over all good drafts; target at most 5 %.
 
-And over all drafts: guard recall (bad drafts rejected / bad drafts; target 1.0) and false
-rejections (good drafts rejected / good drafts; target 0). Exit status 1 when a target is
-missed. The markdown table at the end is the one the README quotes.
+Figures that hold by construction are not reported: "citation precision of accepted drafts"
+and "decision-echo accuracy of accepted drafts" are 1.0 for any guard that checks them, so
+they measure nothing. The guard's time per draft is reported as a ratio against rendering the
+template note for the same context (a peer run in the same process), never as a target.
+Exit status 1 when a target is missed. The markdown table is the one the README quotes.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
+import functools
 import json
-import os
 import platform
-import re
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,156 +40,259 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from engine.claim import load_claim  # noqa: E402
 from engine.decision import Decision  # noqa: E402
-from llm_assist.context import build_context  # noqa: E402
-from llm_assist.guard import check_note  # noqa: E402
-from llm_assist.note import ReviewNote  # noqa: E402
+from llm_assist.context import DraftContext, build_context  # noqa: E402
+from llm_assist.guard import Violation, check_draft  # noqa: E402
+from llm_assist.note import NoteDraft  # noqa: E402
 from llm_assist.rights import load_rights  # noqa: E402
+from llm_assist.template import template_note  # noqa: E402
 
-GOLDEN = ROOT / "tests" / "llm_assist" / "golden"
-_SEPARATORS = re.compile(r"[\s\-]")
+SET = ROOT / "tests" / "llm_assist" / "adversarial"
+CATEGORIES = ("contradiction", "figure", "citation", "personal_data", "injection", "scope")
+# Which violation codes are a category's own check (reported, not a target).
+OWN_CODES: Mapping[str, frozenset[str]] = {
+    "contradiction": frozenset(
+        {"OUTCOME-WORDS", "NEGATED-SLOT", "DISPUTE", "STATUS-WORDS", "ECHO-MISMATCH"}
+    ),
+    "figure": frozenset({"NUMBER"}),
+    "citation": frozenset({"CITE-NOT-APPLIED", "CITE-LINE", "CITE-MISMATCH", "UNSUPPORTED-TOPIC"}),
+    "personal_data": frozenset({"PII"}),
+    "injection": frozenset({"INSTRUCTION", "OUTCOME-WORDS"}),
+    "scope": frozenset({"UNSUPPORTED-TOPIC", "SLOT-INVALID", "REMINDER-UNKNOWN", "MISSING-NONE"}),
+}
+BAD_TARGET = 1.0
+GOOD_TARGET = 0.05
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One labelled draft of the set."""
+
+    id: str
+    category: str  # "good" for good drafts
+    decision: str
+    language: str
+    note: dict[str, Any]
+    changed: tuple[str, ...]  # the paths the entry changed (empty for a full note)
+    issue: bool = False
+    kind: str = ""
 
 
 @dataclass
-class Tally:
-    cases: int = 0
-    drafts: int = 0
-    good: int = 0
-    bad: int = 0
-    good_rejected: int = 0
-    bad_rejected: int = 0
-    accepted: int = 0
-    cited: int = 0
-    cited_valid: int = 0
-    echo_right: int = 0
-    leaking: int = 0
-    injections: int = 0
-    injections_accepted: int = 0
-    expectation_mismatches: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+class Outcome:
+    entry: Entry
+    violations: list[Violation]
 
+    @property
+    def stopped(self) -> bool:
+        """Stopped at what the entry changed (any violation, for a full note)."""
+        if not self.entry.changed:
+            return bool(self.violations)
+        return any(_under(v.path, self.entry.changed) for v in self.violations)
 
-def citable(decision: dict[str, Any]) -> set[str]:
-    """The decision's citable ids, computed here from the stored decision (independent)."""
-    ids = {t["rule_id"] for t in decision.get("trace", [])}
-    ids |= {r["rule_id"] for r in decision.get("reasons", [])}
-    return ids | {c["id"] for c in decision.get("sla", [])}
-
-
-def leaks(note: ReviewNote, values: Sequence[str]) -> bool:
-    """True when any personal value appears in the note, however it is spaced or dashed."""
-    text = _SEPARATORS.sub("", json.dumps(note.model_dump(mode="json"), ensure_ascii=False))
-    return any(_SEPARATORS.sub("", v).casefold() in text.casefold() for v in values if v)
-
-
-def run(paths: Sequence[Path]) -> Tally:
-    rights = load_rights()
-    tally = Tally()
-    start = time.perf_counter()
-    for path in paths:
-        case = json.loads(path.read_text(encoding="utf-8"))
-        claim = load_claim(case["claim"])
-        decision = case["decision"]
-        context = build_context(
-            claim, Decision.model_validate(decision), rights, language=case["language"]
+    @property
+    def own(self) -> bool:
+        codes = OWN_CODES.get(self.entry.category, frozenset())
+        return any(
+            v.code in codes and (not self.entry.changed or _under(v.path, self.entry.changed))
+            for v in self.violations
         )
-        valid = citable(decision)
-        values = [str(v) for v in case["personal_values"].values()]
-        tally.cases += 1
-        for draft in case["drafts"]:
-            note = ReviewNote.model_validate(draft["note"])
-            violations = check_note(note, context)
-            rejected = bool(violations)
-            good = draft["kind"] == "good"
-            tally.drafts += 1
-            tally.good += good
-            tally.bad += not good
-            tally.good_rejected += good and rejected
-            tally.bad_rejected += (not good) and rejected
-            codes = sorted({v.code for v in violations})
-            expected = draft["expect"]
-            if (("fail" if rejected else "pass"), codes) != (
-                expected["verdict"],
-                expected["codes"],
-            ):
-                tally.expectation_mismatches.append(f"{path.stem}: {draft['name']} -> {codes}")
-            if draft["kind"].startswith("injection"):
-                tally.injections += 1
-                tally.injections_accepted += not rejected
-            if rejected:
-                continue
-            tally.accepted += 1
-            ids = [i for finding in note.findings for i in finding.rule_ids]
-            tally.cited += len(ids)
-            tally.cited_valid += sum(i in valid for i in ids)
-            tally.echo_right += note.decision_echo == decision["outcome"]
-            tally.leaking += leaks(note, values)
-    tally.seconds = time.perf_counter() - start
-    return tally
 
 
-def _rate(part: int, whole: int, empty: float) -> float:
-    return part / whole if whole else empty
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    guard_seconds: float = 0.0
+    peer_seconds: float = 0.0
+
+    def bad(self, category: str | None = None) -> list[Outcome]:
+        return [
+            o
+            for o in self.outcomes
+            if o.entry.category != "good" and category in (None, o.entry.category)
+        ]
+
+    def good(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.entry.category == "good"]
+
+    def missed(self) -> list[Outcome]:
+        return [o for o in self.bad() if not o.stopped]
+
+    def wrongly_stopped(self) -> list[Outcome]:
+        return [o for o in self.good() if o.violations]
+
+    @property
+    def bad_rate(self) -> float:
+        bad = self.bad()
+        return sum(o.stopped for o in bad) / len(bad) if bad else 1.0
+
+    @property
+    def good_rate(self) -> float:
+        good = self.good()
+        return len(self.wrongly_stopped()) / len(good) if good else 0.0
+
+    def targets_met(self) -> bool:
+        return self.bad_rate >= BAD_TARGET and self.good_rate <= GOOD_TARGET
 
 
-def metrics(t: Tally) -> list[tuple[str, float, float, bool]]:
-    """(name, value, target, met): higher is better for targets 1.0, lower for targets 0."""
-    rows = [
-        ("citation precision (accepted drafts)", _rate(t.cited_valid, t.cited, 1.0), 1.0),
-        ("decision-echo accuracy (accepted drafts)", _rate(t.echo_right, t.accepted, 1.0), 1.0),
-        ("PII leakage (accepted drafts)", _rate(t.leaking, t.accepted, 0.0), 0.0),
-        ("injection pass-through", _rate(t.injections_accepted, t.injections, 0.0), 0.0),
-        ("guard recall (bad drafts rejected)", _rate(t.bad_rejected, t.bad, 1.0), 1.0),
-        ("false rejections (good drafts)", _rate(t.good_rejected, t.good, 0.0), 0.0),
-    ]
-    return [(name, value, target, value == target) for name, value, target in rows]
+# --- the set ------------------------------------------------------------------------------------
 
 
-def render(t: Tally, rows: list[tuple[str, float, float, bool]]) -> str:
-    lines = [
-        f"date {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} | "
-        f"{platform.platform()} | {os.cpu_count()} cores | python {platform.python_version()}",
-        f"{t.cases} cases, {t.drafts} drafts ({t.good} good, {t.bad} bad, {t.injections} "
-        f"injections), {t.accepted} accepted; guard {1000 * t.seconds / max(t.drafts, 1):.1f} "
-        "ms per draft (context building included)",
-        f"expectations: {t.drafts - len(t.expectation_mismatches)}/{t.drafts} drafts got exactly "
-        "their expected verdict and violation codes",
-        *(f"  mismatch {m}" for m in t.expectation_mismatches),
+def load_set(root: Path = SET) -> list[Entry]:
+    """Every entry of the set, bases resolved and changes applied."""
+    raw: list[dict[str, Any]] = []
+    for path in [root / "good.yaml", *sorted((root / "bad").glob("*.yaml"))]:
+        raw += yaml.safe_load(path.read_text(encoding="utf-8"))
+    bases = {e["id"]: e["note"] for e in raw if "note" in e}
+    out = []
+    for item in raw:
+        note, changed = _apply(item, bases)
+        out.append(
+            Entry(
+                id=item["id"],
+                category=item.get("category", "good"),
+                decision=item["decision"],
+                language=item["language"],
+                note=note,
+                changed=changed,
+                issue=bool(item.get("issue")),
+                kind=item.get("kind", ""),
+            )
+        )
+    return out
+
+
+def _apply(
+    item: Mapping[str, Any], bases: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    if "note" in item:
+        return copy.deepcopy(item["note"]), ()
+    note = copy.deepcopy(bases[item["base"]])
+    changed: list[str] = []
+    for key, value in (item.get("set") or {}).items():
+        note[key] = copy.deepcopy(value)
+        changed.append(key)
+    for key, values in (item.get("add") or {}).items():
+        start = len(note[key])
+        note[key] = [*note[key], *copy.deepcopy(values)]
+        changed += [f"{key}[{start + i}]" for i in range(len(values))]
+    return note, tuple(changed)
+
+
+def _under(path: str, changed: Sequence[str]) -> bool:
+    return any(path == c or path.startswith((c + ".", c + "[")) for c in changed)
+
+
+@functools.cache
+def context(decision: str, language: str, root: Path = SET) -> DraftContext:
+    """The draft context of a frozen decision of the set."""
+    fixture = json.loads((root / "decisions" / f"{decision}.json").read_text(encoding="utf-8"))
+    claim = load_claim(fixture["claim"])
+    frozen = Decision.model_validate(fixture["decision"])
+    return build_context(claim, frozen, load_rights(), language=language)
+
+
+def evaluate(entries: Sequence[Entry], root: Path = SET) -> Report:
+    """The guard on every entry (the computation the README's figures come from)."""
+    report = Report()
+    for entry in entries:
+        ctx = context(entry.decision, entry.language, root)
+        draft = NoteDraft.model_validate(entry.note)
+        started = time.perf_counter()
+        violations = check_draft(draft, ctx)
+        report.guard_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        template_note(ctx)
+        report.peer_seconds += time.perf_counter() - started
+        report.outcomes.append(Outcome(entry, violations))
+    return report
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def rows(report: Report) -> Iterator[tuple[str, str, str, str]]:
+    for category in CATEGORIES:
+        bad = report.bad(category)
+        if not bad:
+            continue
+        stopped = sum(o.stopped for o in bad)
+        own = sum(o.own for o in bad)
+        yield (
+            category,
+            f"{stopped}/{len(bad)} ({_pct(stopped, len(bad))})",
+            f"{own}/{len(bad)}",
+            "100 %",
+        )
+    bad = report.bad()
+    stopped = sum(o.stopped for o in bad)
+    yield "all bad drafts", f"{stopped}/{len(bad)} ({_pct(stopped, len(bad))})", "", "100 %"
+    issue = [o for o in bad if o.entry.issue]
+    yield "issue 16's examples", f"{sum(o.stopped for o in issue)}/{len(issue)}", "", "100 %"
+    good = report.good()
+    wrong = len(report.wrongly_stopped())
+    yield (
+        "good drafts wrongly stopped",
+        f"{wrong}/{len(good)} ({_pct(wrong, len(good))})",
         "",
-        "| metric | value | target | status |",
-        "|---|---:|---:|---|",
+        "≤ 5 %",
+    )
+
+
+def markdown(report: Report) -> str:
+    lines = [
+        "| category | bad drafts stopped | by its own check | target |",
+        "|---|---:|---:|---:|",
     ]
-    lines += [
-        f"| {name} | {value:.3f} | {target:.3f} | {'ok' if met else 'MISSED'} |"
-        for name, value, target, met in rows
-    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(report)]
     return "\n".join(lines)
 
 
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "n/a"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--golden", type=Path, default=GOLDEN, help="the golden set's folder")
-    parser.add_argument("--cases", type=int, default=0, help="only the first N cases (0: all)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", type=Path, default=SET, help="the adversarial set's folder")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--misses", action="store_true", help="list every miss and false stop")
     args = parser.parse_args(argv)
-    paths = sorted(args.golden.glob("[0-9][0-9]-*.json"))
-    if args.cases:
-        paths = paths[: args.cases]
-    if not paths:
-        print(f"no golden cases in {args.golden}", file=sys.stderr)
-        return 2
-    tally = run(paths)
-    rows = metrics(tally)
+    entries = load_set(args.set)
+    report = evaluate(entries, args.set)
     if args.json:
-        report = {
-            "tally": asdict(tally),
-            "metrics": [{"name": n, "value": v, "target": g, "met": m} for n, v, g, m in rows],
+        payload = {
+            "bad_stopped": report.bad_rate,
+            "good_wrongly_stopped": report.good_rate,
+            "per_category": {
+                c: {"bad": len(report.bad(c)), "stopped": sum(o.stopped for o in report.bad(c))}
+                for c in CATEGORIES
+            },
+            "guard_vs_template_time": report.guard_seconds / max(report.peer_seconds, 1e-9),
         }
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(json.dumps(payload, indent=2))
     else:
-        print(render(tally, rows))
-    return 0 if all(met for *_, met in rows) else 1
+        print(
+            f"adversarial set: {len(report.bad())} bad and {len(report.good())} good drafts; "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}"
+        )
+        print(markdown(report))
+        codes = Counter(v.code for o in report.bad() for v in o.violations)
+        print(
+            "violations named on bad drafts:", ", ".join(f"{c} {n}" for c, n in codes.most_common())
+        )
+        ratio = report.guard_seconds / max(report.peer_seconds, 1e-9)
+        print(f"guard time per draft / template rendering time, same contexts: {ratio:.2f}x")
+    if args.misses or not report.targets_met():
+        for o in report.missed():
+            print(f"MISSED {o.entry.id} ({o.entry.kind})", file=sys.stderr)
+        for o in report.wrongly_stopped():
+            reasons = "; ".join(f"{v.code} {v.path}: {v.message}" for v in o.violations)
+            print(f"WRONGLY STOPPED {o.entry.id}: {reasons}", file=sys.stderr)
+    return 0 if report.targets_met() else 1
 
 
 if __name__ == "__main__":

@@ -58,11 +58,13 @@ class DraftContext:
 
     @property
     def citable_ids(self) -> frozenset[str]:
-        """Ids a finding may cite: rules in the trace, reasons' rules (benefit steps too)
-        and SLA clocks."""
+        """Ids a finding may cite: the rules the decision applied (its reasons' rules, benefit
+        steps too) and its SLA clocks that apply. A rule evaluated and not matched is not
+        citable: a finding speaks of what applied."""
         decision = self.decision
-        ids = [t.rule_id for t in decision.trace] + [r.rule_id for r in decision.reasons]
-        return frozenset(i for i in [*ids, *(c.id for c in decision.sla)] if i)
+        ids = [r.rule_id for r in decision.reasons]
+        ids += [c.id for c in decision.sla if c.status != "not_applicable"]
+        return frozenset(i for i in ids if i)
 
 
 def build_context(

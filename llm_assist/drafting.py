@@ -24,8 +24,8 @@ from langchain_core.runnables import Runnable
 from llm_assist.config import AssistConfig
 from llm_assist.context import DraftContext
 from llm_assist.errors import NoteFormatError, ProviderError
-from llm_assist.guard import Violation, check_note
-from llm_assist.note import ReviewNote
+from llm_assist.guard import Violation, check_draft
+from llm_assist.note import NoteDraft, ReviewNote
 from llm_assist.prompts import (
     PROMPT_TEMPLATE_VERSION,
     build_messages,
@@ -33,7 +33,9 @@ from llm_assist.prompts import (
     prompt_template_hash,
 )
 from llm_assist.providers import chat_model, provider_error, structured
-from llm_assist.template import template_note
+from llm_assist.rendering import render_note
+from llm_assist.slots import SlotError
+from llm_assist.template import template_draft, template_note
 
 __all__ = ["Draft", "Verdict", "deadline_s", "draft_review_note", "note_hash"]
 
@@ -129,10 +131,15 @@ def _model_draft(
         except (ProviderError, NoteFormatError) as exc:
             reasons.append(_reason(context, _error_reason(exc, config)))
             return _fallback(context, config, provider, attempt, sent, reasons, model)
-        violations = check_note(note, context)
+        violations = check_draft(note, context)
         if not violations:
+            try:
+                rendered = render_note(note, context)
+            except (SlotError, ValueError) as exc:  # the guard renders every slot it accepts
+                reasons.append(_reason(context, f"render: {exc}"))
+                return _fallback(context, config, provider, attempt, sent, reasons, model)
             return Draft(
-                note=note,
+                note=rendered,
                 provider=provider,
                 model=_model_name(model, config),
                 verdict="pass" if attempt == 1 else "retried",
@@ -140,7 +147,7 @@ def _model_draft(
                 reasons=tuple(reasons),
                 prompt_template_hash=prompt_template_hash(),
                 prompt_hash=sent,
-                output_hash=note_hash(note),
+                output_hash=note_hash(rendered),
                 claim_id=context.claim_id,
             )
         reasons += [_reason(context, _violation_reason(v)) for v in violations]
@@ -148,11 +155,11 @@ def _model_draft(
 
 
 def _invoke(
-    runnable: Runnable[LanguageModelInput, ReviewNote],
+    runnable: Runnable[LanguageModelInput, NoteDraft],
     messages: list[BaseMessage],
     config: AssistConfig,
     provider: str,
-) -> ReviewNote:
+) -> NoteDraft:
     """Run one model call on a daemon thread and stop waiting at the deadline.
 
     An abandoned call finishes (or times out in its client) on its own; its result is
@@ -173,15 +180,15 @@ def _invoke(
     except queue.Empty:
         raise ProviderError(provider, "timeout") from None
     if ok:
-        if not isinstance(value, ReviewNote):  # structured() promises a note; trust nothing
-            raise NoteFormatError(f"expected a ReviewNote, got {type(value).__name__}")
+        if not isinstance(value, NoteDraft):  # structured() promises a draft; trust nothing
+            raise NoteFormatError(f"expected a NoteDraft, got {type(value).__name__}")
         return value
     raise provider_error(value, provider)
 
 
 def _template_draft(context: DraftContext) -> Draft:
     note = template_note(context)
-    problems = _template_problems(context, note)
+    problems = _template_problems(context)
     return Draft(
         note=note,
         provider="template",
@@ -207,7 +214,7 @@ def _fallback(
 ) -> Draft:
     """The template's note, with why the model's was not used (and any template flaw)."""
     note = template_note(context)
-    problems = _template_problems(context, note)
+    problems = _template_problems(context)
     return Draft(
         note=note,
         provider=provider,
@@ -222,9 +229,10 @@ def _fallback(
     )
 
 
-def _template_problems(context: DraftContext, note: ReviewNote) -> list[str]:
-    """A template note failing the guard is a bug; it is reported, never hidden."""
-    return [_reason(context, "template " + _violation_reason(v)) for v in check_note(note, context)]
+def _template_problems(context: DraftContext) -> list[str]:
+    """A template draft failing the guard is a bug; it is reported, never hidden."""
+    violations = check_draft(template_draft(context), context)
+    return [_reason(context, "template " + _violation_reason(v)) for v in violations]
 
 
 def _error_reason(exc: ProviderError | NoteFormatError, config: AssistConfig) -> str:

@@ -1,8 +1,8 @@
 """LangChain chat models for the ``openai`` and ``ollama`` providers, and their one output shape.
 
 Every provider is reduced to the same contract: :func:`structured` turns a chat model into a
-runnable that returns a validated :class:`~llm_assist.note.ReviewNote` or raises
-:class:`~llm_assist.errors.NoteFormatError`; :func:`provider_error` turns anything else a
+runnable that returns a validated :class:`~llm_assist.note.NoteDraft` (a draft with slots)
+or raises :class:`~llm_assist.errors.NoteFormatError`; :func:`provider_error` turns anything else a
 provider can throw (timeouts, refused connections, HTTP errors, SDK surprises) into
 :class:`~llm_assist.errors.ProviderError`. Drafting then needs to know only those two errors.
 """
@@ -31,7 +31,7 @@ from pydantic import SecretStr, ValidationError
 from engine.strict_json import StrictJsonError, loads_strict
 from llm_assist.config import AssistConfig, StructuredMethod
 from llm_assist.errors import NoteFormatError, ProviderError
-from llm_assist.note import ReviewNote
+from llm_assist.note import NoteDraft
 
 __all__ = [
     "NO_API_KEY",
@@ -86,8 +86,8 @@ def chat_model(config: AssistConfig) -> BaseChatModel | None:
 
 def structured(
     model: BaseChatModel, *, method: StructuredMethod | None = None
-) -> Runnable[LanguageModelInput, ReviewNote]:
-    """``model`` constrained to :class:`ReviewNote`: returns a note or raises NoteFormatError
+) -> Runnable[LanguageModelInput, NoteDraft]:
+    """``model`` constrained to :class:`NoteDraft`: returns a note or raises NoteFormatError
     (provider failures pass through, for :func:`provider_error`).
 
     Where the model supports it, ``with_structured_output`` is used (``json_schema`` by
@@ -99,22 +99,22 @@ def structured(
     bound: Runnable[LanguageModelInput, Any]
     if isinstance(model, ChatOpenAI | ChatOllama):
         bound = model.with_structured_output(
-            ReviewNote, method=method or "json_schema", include_raw=True
+            NoteDraft, method=method or "json_schema", include_raw=True
         )
     elif type(model).bind_tools is not BaseChatModel.bind_tools:
-        bound = model.with_structured_output(ReviewNote, include_raw=True)
+        bound = model.with_structured_output(NoteDraft, include_raw=True)
     else:
         return _reading_errors(model | RunnableLambda(_note_from_message, name="parse_note"))
     return _reading_errors(bound | RunnableLambda(_settle, name="settle_note"))
 
 
 def _reading_errors(
-    inner: Runnable[LanguageModelInput, ReviewNote],
-) -> Runnable[LanguageModelInput, ReviewNote]:
+    inner: Runnable[LanguageModelInput, NoteDraft],
+) -> Runnable[LanguageModelInput, NoteDraft]:
     """Reply-shape errors raised inside a client (the OpenAI SDK validates json_schema
     replies itself) become NoteFormatError; provider failures pass through untouched."""
 
-    def call(value: LanguageModelInput, config: RunnableConfig) -> ReviewNote:
+    def call(value: LanguageModelInput, config: RunnableConfig) -> NoteDraft:
         try:
             return inner.invoke(value, config)
         except ValidationError as exc:
@@ -125,8 +125,8 @@ def _reading_errors(
     return RunnableLambda(call, name="review_note")
 
 
-def parse_note(text: str) -> ReviewNote:
-    """Strictly read a model's text reply as a ReviewNote.
+def parse_note(text: str) -> NoteDraft:
+    """Strictly read a model's text reply as a NoteDraft.
 
     Exactly one JSON object, optionally inside one Markdown ```json fence (small models add
     it even when told not to); nothing before or after it, no unknown fields, every field
@@ -152,10 +152,10 @@ def parse_note(text: str) -> ReviewNote:
     return note_from_json(value)
 
 
-def note_from_json(value: Mapping[str, Any]) -> ReviewNote:
-    """Validate an already decoded object (tool-call arguments) as a ReviewNote."""
+def note_from_json(value: Mapping[str, Any]) -> NoteDraft:
+    """Validate an already decoded object (tool-call arguments) as a NoteDraft."""
     try:
-        return ReviewNote.model_validate(dict(value))
+        return NoteDraft.model_validate(dict(value))
     except ValidationError as exc:
         raise _format_error(exc) from None
 
@@ -182,12 +182,12 @@ def provider_error(exc: BaseException, provider: str) -> ProviderError | NoteFor
     return ProviderError(provider, _clip(f"{type(exc).__name__}: {_message(exc)}"))
 
 
-def _settle(output: Any) -> ReviewNote:
+def _settle(output: Any) -> NoteDraft:
     """The ``include_raw`` triple to a note, or the precise reason there is none."""
     if not isinstance(output, Mapping):
         raise NoteFormatError(f"unexpected structured output {type(output).__name__}")
     parsed = output.get("parsed")
-    if isinstance(parsed, ReviewNote):
+    if isinstance(parsed, NoteDraft):
         return parsed
     raw = output.get("raw")
     if not isinstance(raw, BaseMessage):
@@ -200,7 +200,7 @@ def _settle(output: Any) -> ReviewNote:
     return _note_from_message(raw)
 
 
-def _note_from_message(message: BaseMessage) -> ReviewNote:
+def _note_from_message(message: BaseMessage) -> NoteDraft:
     if isinstance(message, AIMessage) and message.tool_calls:
         if len(message.tool_calls) != 1:
             raise NoteFormatError(f"expected one tool call, got {len(message.tool_calls)}")

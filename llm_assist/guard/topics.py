@@ -1,110 +1,99 @@
-"""The topics rules decide on, recognised in zh and en, and what backs each one.
+"""What a text is about: the claim-domain topics a drafter's words raise, and which the
+decision's own statements support.
 
-Why: "no uncited sentence" needs to know what a sentence is about. A sentence about a waiting
-period, an exclusion, a duplicate invoice ... makes a rule-based claim about the case, so the
-guard asks whether a rule the note cites (or, for the summary, a rule the decision applied)
-speaks of the same topic: in its explanation texts (either language), its legal basis, its
-rule id or the fact keys it read (``waiting_period``, ``line.provider_id`` ...).
+A topic is a named set of zh/en terms (waiting period, exclusion, provider network, duplicate
+invoice, fraud, documents...). A drafter's words may raise a topic only where the system's own
+text for that part of the note raises it too: a finding's comment, its rule's statement and id
+(so a finding on ``late_notice`` cannot talk about the waiting period, and one on
+``provider_not_designated`` cannot be written at all unless that rule applied); the summary
+and next steps, the statements of the rules the decision applied, its notices and its pressing
+clocks; missing information, the outstanding documents and the pending reasons.
+
+Why topics are found in the system's text instead of being tied to rule ids: rulesets name
+their rules freely, and the statement a rule produced for this claim is the one thing that
+says what the rule was about here. The lists are domain vocabulary, not guesses of what a
+model might write; a paraphrase in words none of them holds is not seen (README: what the
+guard cannot catch).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Mapping
 
-__all__ = ["backed_topics", "topics"]
+__all__ = ["DOCUMENT_TOPICS", "TOPICS", "topics"]
 
-_I = re.IGNORECASE
 
-# topic -> (pattern in either language, substrings of rule ids / fact keys that back it)
-_TOPICS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
-    "waiting period": (re.compile(r"waiting[ _-]period|等待期", _I), ("waiting_period",)),
-    "exclusion": (
-        re.compile(
-            r"(?<![A-Za-z])exclu(?:ded|sions?)(?![A-Za-z])|责任免除|除外责任|免责条款|除外", _I
-        ),
-        ("exclu",),
+def _terms(zh: str, en: str) -> re.Pattern[str]:
+    parts = [re.escape(t) for t in zh.split()]
+    parts += [rf"\b{t}" for t in en.split("|") if t]
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+_IN = r"(?:in|inside|within|during)\s+(?:the\s+)?(?:\S+\s+)?"
+TOPICS: Mapping[str, re.Pattern[str]] = {
+    "waiting period": _terms(
+        "等待期内 等待期之内 在等待期 观察期内",
+        rf"{_IN}waiting[\s\-]?periods?|waiting[\s\-]period rule",
     ),
-    "duplicate invoice": (
-        re.compile(
-            r"duplicate|already (?:been )?claimed|paid twice|claimed twice|重复|已经申请过", _I
-        ),
-        ("duplicate",),
+    "accident": _terms("意外", r"accident"),
+    "exclusion": _terms("除外 免除 免责 责任免除", r"exclu"),
+    "dental": _terms("牙", r"dental|dentist|tooth|teeth"),
+    "cosmetic": _terms("美容 整形 医美", r"cosmetic|aesthetic|plastic surgery"),
+    "exclusion explained at sale": _terms(
+        "投保时 明确说明 未说明 提示说明",
+        r"explained at sale|at sale|when (?:it was|they were) sold|pointed out",
     ),
-    "fraud signal": (
-        re.compile(
-            r"fraud|suspicious|outlier|far above the usual|unusually (?:high|large)"
-            r"|欺诈|骗保|可疑|明显高于|异常高",
-            _I,
-        ),
-        ("fraud", "outlier"),
+    "provider network": _terms(
+        "指定医院 定点 指定名单 指定的医院 网络内 网络外 医院名单",
+        r"designated|network|in-network|out-of-network|approved provider|provider list",
     ),
-    "designated provider": (
-        re.compile(
-            r"designated|in-network|out-of-network|outside (?:your|the) (?:plan's )?network"
-            r"|指定医疗机构|非指定|定点",
-            _I,
-        ),
-        ("provider", "designated"),
+    "duplicate": _terms(
+        "重复 已报销过 已经报销 已使用过 其他案件 其他理赔 已理赔过",
+        r"duplicat|already claimed|claimed before|earlier invoice|used before|twice claimed",
     ),
-    "annual limit": (
-        re.compile(r"annual (?:limit|maximum|max)|yearly limit|年度限额|年度上限|年度最高", _I),
-        ("annual",),
+    "policy not in force": _terms(
+        "失效 停效 脱保 保单有效期 未生效 已终止 保单终止",
+        r"laps|in force|expired polic|not in force|terminated",
     ),
-    "per-visit limit": (re.compile(r"per[- ]visit|each visit|每次就诊|单次就诊", _I), ("visit",)),
-    "identity check": (
-        re.compile(r"ID (?:number|card|copy)|[Ii]dentity|check digit|身份证|身份信息"),
-        ("identity", "id_number", "id_copy"),
+    "identity": _terms("身份证 身份 证件号", r"identity|id number|id card|identification"),
+    "fraud": _terms("欺诈 骗保 可疑 造假 虚假", r"fraud|suspicious|suspect|fake|forg"),
+    "nondisclosure": _terms(
+        "如实告知 既往症 带病投保 未告知 隐瞒", r"disclos|pre-existing|preexisting|concealed"
     ),
-    "non-disclosure": (re.compile(r"disclos|如实告知|告知义务", _I), ("disclos",)),
-    "coverage period": (
-        re.compile(
-            r"coverage period|policy period|plan coverage|not in force|lapsed|expired"
-            r"|outside (?:that|the|your) (?:coverage )?period|保障期|保险期间|已失效|已满期|满期",
-            _I,
-        ),
-        ("in_force", "coverage"),
+    "annual limit": _terms("年度限额 限额 额度 封顶", r"limit|cap\b"),
+    "deductible": _terms("免赔 起付", r"deductible|excess"),
+    "coinsurance": _terms(
+        "共付 自付比例 赔付比例 给付比例", r"coinsurance|co-insurance|co-pay|copay"
     ),
-    "diagnosis": (re.compile(r"diagnos|诊断|保障目录", _I), ("diagnosis",)),
-    "late notice": (
-        re.compile(
-            r"late notice|later than usual|reported late|late report|晚报案|较晚|报案较晚", _I
-        ),
-        ("late_notice", "loss_notice"),
+    "large claim soon after the start": _terms(
+        "金额较大 大额 生效后不久 生效不久 刚生效 距保单生效 保单生效后",
+        r"large (?:claim|amount|sum)|soon after (?:the )?(?:policy|start|inception)|shortly after|"
+        r"just after (?:the )?(?:policy|start)|close to the start|early in the policy",
     ),
-    "small-claims fast track": (
-        re.compile(r"fast[- ]track|small[- ]claims?|小额|快速理赔", _I),
-        ("fast_track", "small_claim"),
+    "late notice": _terms("较晚 晚报 迟报 报案晚 晚于 延迟报案 报案较", r"late|delay"),
+    "limitation period": _terms("时效", r"limitation|time-barred|statute"),
+    "diagnosis outside schedule": _terms(
+        "诊断不在 目录外 不在目录 保障目录", r"schedule|outside the list"
     ),
-    "missing documents": (
-        re.compile(
-            r"(?<![A-Za-z])documents?(?![A-Za-z])|discharge summary|itemi[sz]ed bill|paperwork"
-            r"|材料|出院小结|资料|单据",
-            _I,
-        ),
-        ("document", "supplement", "missing"),
-    ),
-    "complaint": (re.compile(r"complain|投诉", _I), ("complaint",)),
-    "regulator": (re.compile(r"regulator|监管", _I), ("regulator",)),
-    "limitation period": (
-        re.compile(r"limitation period|statute of limitations|time limit for claims|时效", _I),
-        ("limitation",),
-    ),
+    "outlier": _terms("远高于 异常高 明显偏高", r"outlier|far more than usual|unusually high"),
 }
+DOCUMENT_TOPICS: Mapping[str, re.Pattern[str]] = {
+    "discharge summary": _terms("出院小结 出院记录", r"discharge summar"),
+    "id copy": _terms("身份证复印件 身份证明", r"id copy|copy of (?:the|their|his|her) id"),
+    "itemised bill": _terms(
+        "费用清单 费用明细 明细清单 清单", r"itemi[sz]ed bill|itemi[sz]ed list"
+    ),
+    "invoice": _terms("发票", r"invoice"),
+    "claim form": _terms("申请书 理赔申请表", r"claim form"),
+    "medical records": _terms("病历 就诊记录", r"medical record"),
+}
+_ID_WORDS = re.compile(r"[a-z]+")
 
 
-@lru_cache(maxsize=8192)
-def topics(text: str) -> frozenset[str]:
-    """The rule-decided topics ``text`` speaks of (cached: decisions repeat their texts)."""
-    return frozenset(name for name, (pattern, _) in _TOPICS.items() if pattern.search(text))
-
-
-def backed_topics(texts: list[str], keys: list[str]) -> set[str]:
-    """Topics the given texts state, or that the given rule ids / fact keys are about."""
-    found: set[str] = set()
-    for text in dict.fromkeys(texts):
-        found |= topics(text)
-    for name, (_, hints) in _TOPICS.items():
-        if any(h in key for h in hints for key in keys):
-            found.add(name)
-    return found
+def topics(text: str, *, documents: bool = False) -> frozenset[str]:
+    """The topics ``text`` raises (document topics too when ``documents``); rule and code
+    ids such as ``waiting_period`` count with their words."""
+    readable = text.replace("_", " ")
+    table = {**TOPICS, **DOCUMENT_TOPICS} if documents else TOPICS
+    return frozenset(name for name, pattern in table.items() if pattern.search(readable))

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from engine.claim import id_number_checksum_valid, luhn_valid
+from llm_assist.redaction.romanized import pinyin_literals
 
 KINDS = ("ID", "PHONE", "CARD", "EMAIL", "NAME", "ADDRESS")
 
@@ -219,7 +220,7 @@ def name_literals(name: str) -> list[tuple[str, int]]:
         if len(given) >= 2:
             patterns.append(re.escape(given))
         patterns.append(re.escape(surname) + r"(?:\*{1,3}|×{1,3}|某{1,2}|先生|女士|小姐)")
-        return [(p, 0) for p in patterns]
+        return [(p, 0) for p in patterns] + pinyin_literals(surname, given)
     tokens = name.split()
     edge = (rf"(?<![{LATIN}])", rf"(?![{LATIN}])")
     patterns = [r"\s+".join(map(re.escape, tokens))]

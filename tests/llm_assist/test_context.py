@@ -73,13 +73,15 @@ def test_the_context_carries_the_decision_and_the_selected_reminders() -> None:
     assert person.language == "en"
 
 
-def test_citable_ids_are_trace_rules_reason_rules_and_clocks() -> None:
+def test_citable_ids_are_applied_rules_and_clocks() -> None:
     claim = load_claim(_raw("08-partial-annual-limit.json"))
     decision = _decide(claim)
     ctx = build_context(claim, decision, _rights())
-    expected = {t.rule_id for t in decision.trace}
-    expected |= {r.rule_id for r in decision.reasons} | {c.id for c in decision.sla}
+    expected = {r.rule_id for r in decision.reasons}
+    expected |= {c.id for c in decision.sla if c.status != "not_applicable"}
     assert ctx.citable_ids == frozenset(expected)
+    unmatched = {t.rule_id for t in decision.trace if not t.matched}
+    assert unmatched and not unmatched & ctx.citable_ids  # evaluated is not applied
     assert "annual_limit" in ctx.citable_ids  # a benefit step: a reason, not a trace rule
     assert "annual_limit" not in {t.rule_id for t in decision.trace}
 

@@ -22,7 +22,7 @@ from llm_assist.prompts import (
     prompt_hash,
     prompt_template_hash,
 )
-from llm_assist.template import template_note
+from llm_assist.template import template_draft, template_note
 from tests.llm_assist.fakes import (
     EXAMPLE_CLAIMS,
     Delay,
@@ -49,8 +49,8 @@ def deny() -> DraftContext:
 
 
 def good(context: DraftContext) -> dict[str, Any]:
-    """A note the guard accepts: the template's, as a model would send it."""
-    return template_note(context).model_dump(mode="json")
+    """A draft the guard accepts: the template's, as a model would send it."""
+    return template_draft(context).model_dump(mode="json")
 
 
 def wrong_echo(context: DraftContext) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def test_a_good_first_reply_passes(pend: DraftContext) -> None:
     assert result.verdict == "pass"
     assert result.attempts == 1
     assert result.reasons == ()
-    assert result.note == ReviewNote.model_validate(good(pend))
+    assert result.note == template_note(pend)  # the same draft, rendered
     assert (result.provider, result.model) == ("openai", "qwen2.5-7b-instruct")
     [prompt] = last_prompts()
     assert prompt == build_messages(pend)
@@ -87,7 +87,7 @@ def test_a_rejected_reply_is_retried_with_the_violations(pend: DraftContext) -> 
     result = draft(pend, wrong_echo(pend), good(pend))
     assert result.verdict == "retried"
     assert result.attempts == 2
-    assert result.note == ReviewNote.model_validate(good(pend))
+    assert result.note == template_note(pend)  # the same draft, rendered
     assert result.reasons and all(r.split(" ")[0].isupper() for r in result.reasons)
     first, second = last_prompts()
     assert first == build_messages(pend)
@@ -209,7 +209,7 @@ def test_the_audit_payload(pend: DraftContext) -> None:
         "verdict": "retried",
         "attempts": 2,
         "reasons": list(result.reasons),
-        "note": good(pend),
+        "note": template_note(pend).model_dump(mode="json"),
     }
     for key in ("prompt_template_hash", "prompt_hash", "output_hash"):
         assert HASH.match(payload[key])

@@ -15,7 +15,7 @@ from llm_assist.config import AssistConfig
 from llm_assist.context import DraftContext
 from llm_assist.drafting import draft_review_note
 from llm_assist.prompts import build_messages, escape_data
-from llm_assist.template import template_note
+from llm_assist.template import template_draft, template_note
 from tests.llm_assist.fakes import ToolCallingFakeChatModel, context_for, decide, example
 
 OPENAI = AssistConfig(provider="openai", model="m")
@@ -119,7 +119,7 @@ def obeying(context: DraftContext, *, echo_real: bool) -> Any:
 
     def reply(prompt: list[BaseMessage]) -> dict[str, Any]:
         assert "CLAIM FREE TEXT (" in str(prompt[1].content)
-        note = template_note(context).model_dump(mode="json")
+        note = template_draft(context).model_dump(mode="json")
         note["decision_echo"] = context.outcome if echo_real else wrong
         note["summary"] = summary_zh if echo_real else summary_en
         if note["findings"]:
@@ -142,7 +142,7 @@ def test_an_obeying_model_ends_in_the_template_draft(name: str, text: str) -> No
     assert result.note.decision_echo == decide(with_text(name, text)).outcome
     codes = {reason.split(" ")[0] for reason in result.reasons}
     assert "ECHO-MISMATCH" in codes  # first attempt
-    assert "CONTRADICTION" in codes  # second attempt: right echo, contradicting wording
+    assert "OUTCOME-WORDS" in codes  # second attempt: right echo, outcome talk in its words
     assert len(fake.prompts) == 2
 
 
@@ -151,20 +151,20 @@ def test_a_model_that_copies_the_injection_does_not_pass() -> None:
     context = context_for(with_text("04-deny-waiting-period", text))
 
     def copier(prompt: list[BaseMessage]) -> dict[str, Any]:
-        note = template_note(context).model_dump(mode="json")
+        note = template_draft(context).model_dump(mode="json")
         note["summary"] = f"{note['summary']} The member wrote: {text}."
         return note
 
     fake = ToolCallingFakeChatModel(replies=[copier, copier])
     result = draft_review_note(context, OPENAI, model=fake)
     assert result.verdict == "fallback"
-    assert any(reason.startswith("INJECTION ") for reason in result.reasons)
+    assert any(reason.startswith("INSTRUCTION ") for reason in result.reasons)
     assert result.note.decision_echo == "deny"
 
 
 def test_a_model_that_recovers_on_the_retry_is_accepted() -> None:
     context = context_for(with_text("04-deny-waiting-period", INJECTIONS[0]))
-    good = template_note(context).model_dump(mode="json")
+    good = template_draft(context).model_dump(mode="json")
     fake = ToolCallingFakeChatModel(replies=[obeying(context, echo_real=False), good])
     result = draft_review_note(context, OPENAI, model=fake)
     assert result.verdict == "retried"

@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage
 from engine.claim import Claim
 from llm_assist.config import AssistConfig
 from llm_assist.drafting import draft_review_note
-from llm_assist.template import template_note
+from llm_assist.template import template_draft
 from tests.llm_assist.fakes import ToolCallingFakeChatModel, context_for, prompt_text
 from tests.llm_assist.pii_strategies import claims_with_planted_pii
 
@@ -60,7 +60,7 @@ def nosy(context: Any, *, echo_real: bool) -> Any:
     def reply(prompt: list[BaseMessage]) -> dict[str, Any]:
         text = str(prompt[1].content)
         block = text.split('">\n', 1)[-1].split("\n</data", 1)[0] if "<data" in text else "x"
-        note = template_note(context).model_dump(mode="json")
+        note = template_draft(context).model_dump(mode="json")
         note["summary"] = block[:1900] or "x"
         if not echo_real:
             note["decision_echo"] = "refer" if context.outcome != "refer" else "approve"

@@ -16,7 +16,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from engine.decision import TraceEntry
 from llm_assist.context import DraftContext, FreeText
 from llm_assist.guard import Violation
-from llm_assist.note import ReviewNote
+from llm_assist.note import NoteDraft
 from llm_assist.prompts import (
     DECISION_KEYS,
     PROMPT_TEMPLATE_VERSION,
@@ -67,16 +67,16 @@ def test_the_system_message_is_fixed_and_carries_the_schema(
     first, second = build_messages(pend)[0], build_messages(deny)[0]
     assert isinstance(first, SystemMessage)
     assert first.content == second.content
-    schema = json.dumps(ReviewNote.model_json_schema(), sort_keys=True, ensure_ascii=False)
+    schema = json.dumps(NoteDraft.model_json_schema(), sort_keys=True, ensure_ascii=False)
     assert str(first.content).endswith(schema)
-    for rule in ("decision_echo", "never an instruction", "[ID_1]", "nonce"):
+    for rule in ("decision_echo", "never an instruction", "[ID_1]", "nonce", "SLOTS", "pinyin"):
         assert rule in first.content
 
 
 def test_prompt_template_hash_is_stable_and_versioned() -> None:
     assert HASH.match(prompt_template_hash())
     assert prompt_template_hash() == prompt_template_hash()
-    assert PROMPT_TEMPLATE_VERSION == "review-note/1"
+    assert PROMPT_TEMPLATE_VERSION == "review-note/2"
 
 
 # --- the data ----------------------------------------------------------------------------------
@@ -107,7 +107,16 @@ def test_the_human_message_carries_the_decision(pend: DraftContext) -> None:
     for key in ("outcome", "amounts", "lines", "reasons", "sla", "trace"):
         assert key in decision
     assert "ruleset" not in decision and "engine" not in decision
-    assert section(text, "CITABLE IDS") == sorted(pend.citable_ids)
+    citable = section(text, "CITABLE IDS")
+    assert {c["rule_id"] for c in citable} == set(pend.citable_ids)
+    [rule] = [c for c in citable if c["rule_id"] == "documents_incomplete"]
+    assert rule["line_id"] is None
+    assert rule["statement"] == pend.decision.reasons[0].explanation.zh
+    slots = section(text, "SLOTS")
+    assert slots["{payable}"] == "应付金额0.00元"
+    assert slots["{line:2.submitted}"] == "第2项申请金额860.50元"
+    assert slots["{due_date:determination}"] == "determination时限的截止日期2025年7月23日"
+    assert "{due_date:payment}" not in slots  # a clock not started has no due date
     assert section(text, "OUTSTANDING DOCUMENTS") == list(pend.outstanding_documents)
     rights = section(text, "MEMBER-RIGHTS ENTRIES")
     assert [r["id"] for r in rights] == [r.id for r in pend.reminders]

@@ -21,10 +21,10 @@ from llm_assist.config import AssistConfig
 from llm_assist.context import DraftContext
 from llm_assist.drafting import draft_review_note
 from llm_assist.errors import NoteFormatError, ProviderError
-from llm_assist.note import ReviewNote
+from llm_assist.note import NoteDraft
 from llm_assist.prompts import build_messages, prompt_hash
 from llm_assist.providers import NO_API_KEY, chat_model, parse_note, provider_error, structured
-from llm_assist.template import template_note
+from llm_assist.template import template_draft, template_note
 from tests.llm_assist.fakes import (
     StubOpenAIServer,
     StubReply,
@@ -34,13 +34,11 @@ from tests.llm_assist.fakes import (
 )
 
 NOTE: dict[str, Any] = {
-    "summary": "规则引擎已核定赔付。",
-    "findings": [{"text": "保单在保障期内。", "rule_ids": ["policy_in_force"]}],
+    "summary": "{outcome}{payable}。",
+    "findings": [{"rule_id": "determination", "line_id": None, "text": "{status:determination}"}],
     "missing_information": [],
-    "next_steps": ["按时支付。"],
-    "member_reminders": [
-        {"id": "human_review", "zh": "您有权要求人工复核。", "en": "Ask a human."}
-    ],
+    "next_steps": ["{action}"],
+    "member_reminders": ["human_explanation_and_review"],
     "decision_echo": "approve",
 }
 FAST_RETRY = {"retry-after-ms": "1"}  # the SDK honours it: retries without back-off sleeps
@@ -131,14 +129,16 @@ def test_a_provider_without_a_model_name_is_refused(provider: str) -> None:
 def test_openai_json_schema_structured_output_end_to_end() -> None:
     with StubOpenAIServer([NOTE]) as stub:
         note = structured(openai_model(stub)).invoke("draft")
-    assert note == ReviewNote.model_validate(NOTE)
+    assert note == NoteDraft.model_validate(NOTE)
     [request] = stub.requests
     assert request.path == "/v1/chat/completions"
     assert request.body["model"] == "qwen2.5-7b-instruct"
     assert request.body["temperature"] == 0.0
     fmt = request.body["response_format"]
     assert fmt["type"] == "json_schema"
-    assert fmt["json_schema"]["name"] == "ReviewNote"
+    assert fmt["json_schema"]["name"] == "NoteDraft"
+    described = json.dumps(fmt["json_schema"]["schema"])
+    assert "{payable}" in described and "{due_date:CLOCK}" in described  # the slots travel
     assert fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["additionalProperties"] is False
     assert "tools" not in request.body  # structured output, no tool offered
@@ -147,10 +147,10 @@ def test_openai_json_schema_structured_output_end_to_end() -> None:
 def test_openai_function_calling_structured_output_end_to_end() -> None:
     with StubOpenAIServer([NOTE]) as stub:
         note = structured(openai_model(stub), method="function_calling").invoke("draft")
-    assert note == ReviewNote.model_validate(NOTE)
+    assert note == NoteDraft.model_validate(NOTE)
     [request] = stub.requests
-    assert [t["function"]["name"] for t in request.body["tools"]] == ["ReviewNote"]
-    assert request.body["tool_choice"] == {"type": "function", "function": {"name": "ReviewNote"}}
+    assert [t["function"]["name"] for t in request.body["tools"]] == ["NoteDraft"]
+    assert request.body["tool_choice"] == {"type": "function", "function": {"name": "NoteDraft"}}
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
@@ -231,14 +231,14 @@ def test_ollama_structured_output_end_to_end() -> None:
         config = AssistConfig(provider="ollama", model="qwen2.5:7b", base_url=stub.ollama_url)
         model = chat_model(config)
         assert model is not None
-        assert structured(model).invoke("draft") == ReviewNote.model_validate(NOTE)
+        assert structured(model).invoke("draft") == NoteDraft.model_validate(NOTE)
         tooled = structured(model, method="function_calling").invoke("draft")
-    assert tooled == ReviewNote.model_validate(NOTE)
+    assert tooled == NoteDraft.model_validate(NOTE)
     first, second = stub.requests
     assert first.path == "/api/chat"
-    assert first.body["format"]["title"] == "ReviewNote"
+    assert first.body["format"]["title"] == "NoteDraft"
     assert first.body["options"]["temperature"] == 0.0
-    assert [t["function"]["name"] for t in second.body["tools"]] == ["ReviewNote"]
+    assert [t["function"]["name"] for t in second.body["tools"]] == ["NoteDraft"]
 
 
 def test_ollama_bad_reply_is_a_note_format_error() -> None:
@@ -268,9 +268,9 @@ def test_ollama_timeout_is_classified() -> None:
 
 def test_tool_calling_fake_goes_through_bind_tools() -> None:
     fake = ToolCallingFakeChatModel(replies=[NOTE])
-    assert structured(fake).invoke("draft") == ReviewNote.model_validate(NOTE)
+    assert structured(fake).invoke("draft") == NoteDraft.model_validate(NOTE)
     [kwargs] = fake.call_kwargs
-    assert [t["function"]["name"] for t in kwargs["tools"]] == ["ReviewNote"]
+    assert [t["function"]["name"] for t in kwargs["tools"]] == ["NoteDraft"]
 
 
 def test_a_tool_model_answering_in_text_is_still_read_strictly() -> None:
@@ -284,7 +284,7 @@ def test_a_model_without_tools_is_read_by_the_strict_parser() -> None:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     model = FakeListChatModel(responses=["```json\n" + json.dumps(NOTE) + "\n```", "{}"])
-    assert structured(model).invoke("draft") == ReviewNote.model_validate(NOTE)
+    assert structured(model).invoke("draft") == NoteDraft.model_validate(NOTE)
     with pytest.raises(NoteFormatError) as caught:
         structured(model).invoke("draft")
     assert caught.value.path == "summary"
@@ -308,11 +308,11 @@ def test_parse_note_refuses_anything_but_one_object(text: str, match: str) -> No
 
 
 def test_parse_note_names_the_path_of_the_problem() -> None:
-    bad = {**NOTE, "findings": [{"text": "x", "rule_ids": "policy_in_force"}]}
+    bad = {**NOTE, "findings": [{"text": "x", "rule_id": "waiting_period", "line_id": "two"}]}
     with pytest.raises(NoteFormatError) as caught:
         parse_note(json.dumps(bad))
-    assert caught.value.path == "findings.0.rule_ids"
-    assert str(caught.value).startswith("findings.0.rule_ids: ")
+    assert caught.value.path == "findings.0.line_id"
+    assert str(caught.value).startswith("findings.0.line_id: ")
 
 
 _TEXT = st.text(min_size=1, max_size=40)
@@ -320,14 +320,18 @@ _NOTES: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     summary=_TEXT,
     findings=st.lists(
-        st.fixed_dictionaries({"text": _TEXT, "rule_ids": st.lists(_TEXT, max_size=3)}),
+        st.fixed_dictionaries(
+            {
+                "rule_id": _TEXT,
+                "line_id": st.none() | st.integers(min_value=1, max_value=99),
+                "text": st.text(max_size=40),
+            }
+        ),
         max_size=3,
     ),
     missing_information=st.lists(_TEXT, max_size=3),
     next_steps=st.lists(_TEXT, max_size=3),
-    member_reminders=st.lists(
-        st.fixed_dictionaries({"id": _TEXT, "zh": _TEXT, "en": _TEXT}), max_size=2
-    ),
+    member_reminders=st.lists(_TEXT, max_size=2),
     decision_echo=st.sampled_from(["approve", "partial", "deny", "pend", "refer"]),
 )
 
@@ -337,7 +341,7 @@ def test_parse_note_reads_every_valid_note(note: dict[str, Any], fenced: bool, p
     text = json.dumps(note, ensure_ascii=False)
     if fenced:
         text = f"```json\n{text}\n```"
-    assert parse_note(pad + text + pad) == ReviewNote.model_validate(note)
+    assert parse_note(pad + text + pad) == NoteDraft.model_validate(note)
 
 
 @pytest.mark.parametrize(
@@ -376,7 +380,7 @@ def pend() -> DraftContext:
 
 
 def test_a_draft_through_chat_openai_passes(pend: DraftContext) -> None:
-    reply = template_note(pend).model_dump(mode="json")
+    reply = template_draft(pend).model_dump(mode="json")
     with StubOpenAIServer([reply]) as stub:
         result = draft_review_note(pend, openai_config(stub))
     assert (result.verdict, result.attempts, result.provider) == ("pass", 1, "openai")
@@ -398,7 +402,7 @@ def test_a_bad_json_reply_through_chat_openai_falls_back(pend: DraftContext) -> 
 
 
 def test_a_timeout_through_chat_openai_falls_back_in_time(pend: DraftContext) -> None:
-    reply = template_note(pend).model_dump(mode="json")
+    reply = template_draft(pend).model_dump(mode="json")
     with StubOpenAIServer([StubReply(note=reply, delay=5.0)]) as stub:
         started = time.monotonic()
         result = draft_review_note(pend, openai_config(stub, timeout_s=0.4))
@@ -410,7 +414,7 @@ def test_a_timeout_through_chat_openai_falls_back_in_time(pend: DraftContext) ->
 
 
 def test_transport_retries_happen_inside_one_attempt(pend: DraftContext) -> None:
-    reply = template_note(pend).model_dump(mode="json")
+    reply = template_draft(pend).model_dump(mode="json")
     replies: list[Any] = [StubReply(status=502, error="bad gateway", headers=FAST_RETRY), reply]
     with StubOpenAIServer(replies) as stub:
         result = draft_review_note(pend, openai_config(stub, max_retries=1))
@@ -428,8 +432,8 @@ def test_a_server_error_through_chat_openai_falls_back(pend: DraftContext) -> No
 
 
 def test_a_draft_through_chat_ollama(pend: DraftContext) -> None:
-    wrong = {**template_note(pend).model_dump(mode="json"), "decision_echo": "approve"}
-    with StubOpenAIServer([wrong, template_note(pend).model_dump(mode="json")]) as stub:
+    wrong = {**template_draft(pend).model_dump(mode="json"), "decision_echo": "approve"}
+    with StubOpenAIServer([wrong, template_draft(pend).model_dump(mode="json")]) as stub:
         config = AssistConfig(provider="ollama", model="qwen2.5:7b", base_url=stub.ollama_url)
         result = draft_review_note(pend, config)
     assert (result.verdict, result.attempts, result.provider) == ("retried", 2, "ollama")

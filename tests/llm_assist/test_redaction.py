@@ -192,6 +192,26 @@ def test_single_character_given_name_is_not_redacted_alone() -> None:
     assert redactor.redact("张三说第三次") == "[NAME_1]说第三次"
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("张三", "Zhang San called; zhangsan; ZHANG San; San Zhang; Zhāng Sān; Zhang-San",
+         "[NAME_1] called; [NAME_1]; [NAME_1]; [NAME_1]; [NAME_1]; [NAME_1]"),
+        ("张三", "Mr. Zhang wrote; ZHANG again; ask San",
+         "[NAME_1] wrote; [NAME_1] again; ask [NAME_1]"),
+        # the surname alone in ordinary case, and syllables inside other words, are not the name
+        ("张三", "zhang is a surname; sandwich; Santiago",
+         "zhang is a surname; sandwich; Santiago"),
+        # every reading of a character with two (重: zhong/chong)
+        ("重阳", "Chong Yang and Zhong Yang", "[NAME_1] and [NAME_1]"),
+        # a syllable that is an English word is never searched for alone: "He", "An"
+        ("何安", "He An; he said an exclusion applies", "[NAME_1]; he said an exclusion applies"),
+    ],
+)  # fmt: skip
+def test_a_chinese_name_in_pinyin(name: str, text: str, expected: str) -> None:
+    assert Redactor.for_claim(reference_claim(name=name)).redact(text) == expected
+
+
 def test_compound_surname() -> None:
     redactor = Redactor.for_claim(reference_claim(name="欧阳明远"))
     assert redactor.redact("欧阳**；明远；欧阳某") == "[NAME_1]；[NAME_1]；[NAME_1]"

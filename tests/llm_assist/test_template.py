@@ -1,4 +1,5 @@
-"""The template drafter: deterministic, built from the decision only, and always guard-clean."""
+"""The template drafter: deterministic, built from the decision only, written through the same
+slots a model gets, and always guard-clean."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from engine.decision import Decision
 from engine.evaluate import evaluate, load_program
 from engine.program import Program
 from llm_assist.context import DraftContext, build_context
-from llm_assist.guard import check_note
+from llm_assist.guard import check_draft
 from llm_assist.rights import RightsBase, load_rights
-from llm_assist.template import template_note
+from llm_assist.template import template_draft, template_note
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ROOT / "examples" / "claims"
@@ -65,9 +66,10 @@ def test_every_bundled_claim_gets_a_guard_clean_template_note() -> None:
             outcomes.add(decision.outcome)
             zh = build_context(claim, decision, _rights(), language="zh")
             for ctx in (zh, replace(zh, language="en")):  # redact once, draft in both
-                note = template_note(ctx)
+                draft = template_draft(ctx)
                 lang = ctx.language
-                failures += [f"{path.name} {as_of} {lang}: {v}" for v in check_note(note, ctx)]
+                failures += [f"{path.name} {as_of} {lang}: {v}" for v in check_draft(draft, ctx)]
+                template_note(ctx)  # every slot the template writes renders
     assert failures == []
     assert outcomes == {"approve", "partial", "deny", "pend", "refer"}
 
@@ -81,13 +83,21 @@ def test_the_note_is_deterministic_and_echoes_the_outcome() -> None:
 def test_summary_states_outcome_and_amounts_in_the_language() -> None:
     zh = template_note(_context("02-partial-dental-excluded.json", "zh")).summary
     en = template_note(_context("02-partial-dental-excluded.json", "en")).summary
-    assert (
-        zh == "核定结果：部分赔付。应付金额3,200.00元（申请金额23,860.50元）。结果由规则自动作出。"
+    assert zh == (
+        "核定结果：部分赔付。金额：应付金额3,200.00元；申请金额23,860.50元。结果由规则自动作出。"
     )
     assert en == (
-        "Outcome: partially approved. Payable CNY 3,200.00 of CNY 23,860.50 submitted. "
+        "Outcome: partially approved. Amounts: payable CNY 3,200.00; submitted CNY 23,860.50. "
         "Decided automatically by the rules."
     )
+
+
+def test_the_template_writes_figures_only_through_slots() -> None:
+    draft = template_draft(_context("02-partial-dental-excluded.json", "en"))
+    texts = [draft.summary, *draft.next_steps, *draft.missing_information]
+    texts += [f.text for f in draft.findings]
+    assert not any(c.isdigit() for text in texts for c in text)
+    assert "{payable}" in draft.summary and "{outcome}" in draft.summary
 
 
 def test_one_finding_per_reason_and_per_pressing_clock() -> None:
@@ -101,7 +111,8 @@ def test_one_finding_per_reason_and_per_pressing_clock() -> None:
     ]
     assert [f.text for f in note.findings[: len(reasons)]] == [r.explanation.zh for r in reasons]
     clock = note.findings[len(reasons)].text
-    assert clock.startswith(f"时限已超期（{pressing[0].due_date}）：")
+    assert clock.startswith(f"{pressing[0].id}时限（已超期，截止")
+    assert clock.endswith(pressing[0].explanation.zh)
 
 
 def test_missing_information_lists_open_requests_and_pend_reasons() -> None:
@@ -114,17 +125,19 @@ def test_missing_information_lists_open_requests_and_pend_reasons() -> None:
     pend = [r.explanation.en for r in ctx.decision.reasons if r.outcome == "pend"]
     assert pend and note.missing_information[-len(pend) :] == pend
     if ctx.outstanding_documents:
-        assert note.missing_information[0].startswith("Documents requested and not yet received")
-    assert note.next_steps[0] == (
-        "Re-evaluate the claim once the information listed above is received."
-    )
+        assert note.missing_information[0].startswith("Documents still awaited: ")
+    assert note.next_steps[0] == "Re-evaluate the claim once the information it needs is received."
 
 
 @pytest.mark.parametrize(
     ("name", "first_step"),
     [
         ("01-approve-reference.json", "Pay the member the payable amount of CNY 3,648.40."),
-        ("02-partial-dental-excluded.json", "Pay the member the payable amount of CNY 3,200.00."),
+        (
+            "02-partial-dental-excluded.json",
+            "Pay the member the payable amount of CNY 3,200.00. Explain in writing to the member "
+            "why item 2 is not paid in full, and on what basis.",
+        ),
         (
             "04-deny-waiting-period.json",
             "Explain in writing to the member why the claim is denied, and on what basis.",
@@ -144,9 +157,8 @@ def test_next_steps_follow_the_outcome(name: str, first_step: str) -> None:
 def test_adverse_outcomes_get_written_reasons_and_the_human_review_notice() -> None:
     ctx = _context("02-partial-dental-excluded.json")
     steps = template_note(ctx).next_steps
-    assert (
+    assert steps[0].endswith(
         "Explain in writing to the member why item 2 is not paid in full, and on what basis."
-        in (steps)
     )
     notice = ctx.decision.notices[0].en
     assert f"Tell the member: {notice}" in steps
