@@ -9,6 +9,10 @@ which ``seq`` is bad and why. Appends may go on meanwhile; they are simply not s
 checkpoint below it (whose signature and saved compact range are checked first) and extended
 with the stored entry hashes up to ``from_seq - 1``, which are taken as they are; everything
 from ``from_seq`` on is checked in full, and so is every checkpoint from that base on.
+
+Checkpoint rows that are not signed checkpoints of the log (junk inserted by someone with
+database access) are named in ``report.junk`` and left out; the rest is still verified.
+Batch tags (:mod:`audit.batch_tags`) are walked along with the events.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, select
 
-from audit.chain import GENESIS_HASH, VerifyReport, verify_chain
+from audit.batch_tag_store import tag_walk
+from audit.batch_tags import BatchKey
+from audit.chain import GENESIS_HASH, VerifyReport, junk_reason, verify_chain
 from audit.checkpoint import verify_checkpoint
 from audit.checkpoints import checkpoint_at_or_below, list_checkpoints
 from audit.errors import AuditError, CheckpointError, TamperError
@@ -39,6 +45,8 @@ def _start_at(conn: Connection, from_seq: int, verifier_key: str, origin: str) -
     if from_seq <= 1:
         return (1, GENESIS_HASH, MerkleAccumulator()), 0
     base = checkpoint_at_or_below(conn, from_seq - 1)
+    if base is not None and junk_reason(base, verifier_key, origin) is not None:
+        base = None  # a junk row is reported by the walk; start from the genesis instead
     acc = MerkleAccumulator()
     if base is not None:
         try:
@@ -67,8 +75,13 @@ def verify_store(
     from_seq: int = 1,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
+    batch_key: BatchKey | None = None,
 ) -> VerifyReport:
     """Verify the stored log (module docstring) and return the report.
+
+    Batch tags are always walked for coverage (every event after the legacy prefix is
+    covered by one tag, tags follow each other); with ``batch_key`` their HMACs are checked
+    too (:mod:`audit.batch_tags`). ``report.tags`` tells what was found.
 
     ``total`` is called once with the number of events to check, ``progress`` with the
     number checked since its previous call (every :data:`PROGRESS_EVERY` events and at the
@@ -86,6 +99,7 @@ def verify_store(
             start, base_checked = _start_at(conn, from_seq, verifier_key, origin)
             # the one at from_seq - 1, if any, was the base and is checked already
             checkpoints = list_checkpoints(conn, min_size=from_seq)
+            tags = tag_walk(conn, start_seq=from_seq, key=batch_key, origin=origin)
         except TamperError as exc:
             return VerifyReport(first_seq=from_seq, problem=exc)
         except AuditError as exc:  # e.g. the events before from_seq are not all there
@@ -98,6 +112,7 @@ def verify_store(
             verifier_key=verifier_key,
             origin=origin,
             start=start,
+            tags=tags,
         ):
             if progress is not None and report.events_checked - reported >= PROGRESS_EVERY:
                 progress(report.events_checked - reported)
