@@ -26,6 +26,20 @@ CLAIMS_AUDIT_KEY_FILE      ``var/audit-signer.key``                used when no 
                                                                    (mode 0600) in development
 CLAIMS_AUDIT_CHECKPOINT_EVERY ``100``                              sign a checkpoint every N
                                                                    events (0: on demand only)
+CLAIMS_AUDIT_CHECKPOINT_INTERVAL_S ``60``                          and at the end of an append
+                                                                   when the last one is older
+                                                                   (0: off)
+CLAIMS_AUDIT_BATCH_KEY     unset                                   secret that tags every
+                                                                   appended batch (``BATCH+
+                                                                   KEY+...``); never in the DB
+CLAIMS_AUDIT_BATCH_KEY_FILE ``audit-batch.key`` beside the key file used when no batch key is
+                                                                   set; generated on first run
+                                                                   (0600) in development
+CLAIMS_AUDIT_WITNESS       ``file``                                ``file``: every checkpoint
+                                                                   also goes to the file
+                                                                   witness; ``off``: none
+CLAIMS_AUDIT_WITNESS_DIR   ``audit-witness`` beside the key file   the file witness's folder
+                                                                   (keep it off the DB host)
 CLAIMS_ENVIRONMENT         ``development``                         ``production``: a missing
                                                                    key is an error, never
                                                                    generated
@@ -63,6 +77,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.secret_files import create_secret_file
+from audit.batch_tags import BatchKey, generate_batch_key
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
@@ -87,6 +102,11 @@ class Settings(BaseSettings):
     audit_signer_key: SecretStr | None = None
     audit_key_file: Path = Path("var/audit-signer.key")
     audit_checkpoint_every: int = Field(default=100, ge=0)
+    audit_checkpoint_interval_s: float = Field(default=60.0, ge=0, le=10**8)
+    audit_batch_key: SecretStr | None = None
+    audit_batch_key_file: Path | None = None
+    audit_witness: Literal["file", "off"] = "file"
+    audit_witness_dir: Path | None = None
     environment: Literal["development", "production"] = "development"
     assist_provider: Provider = "template"
     assist_model: str = ""
@@ -114,6 +134,35 @@ class Settings(BaseSettings):
             )
         return _generate_key_file(path, self.audit_origin)
 
+    def batch_key(self) -> str:
+        """The audit batch key: set, read from its file, or generated (development only).
+
+        It must never be stored in the database: it is what makes an event appended with
+        the database credentials alone fail verify (:mod:`audit.batch_tags`).
+        """
+        if self.audit_batch_key is not None and self.audit_batch_key.get_secret_value():
+            return _checked_batch(
+                self.audit_batch_key.get_secret_value().strip(), "CLAIMS_AUDIT_BATCH_KEY"
+            )
+        path = self.audit_batch_key_file or self.audit_key_file.with_name("audit-batch.key")
+        if path.exists():
+            return _checked_batch(_read_text(path, "audit batch key file"), str(path))
+        if self.environment == "production":
+            raise SettingsError(
+                "no audit batch key: set CLAIMS_AUDIT_BATCH_KEY or provide "
+                f"CLAIMS_AUDIT_BATCH_KEY_FILE ({path}); keys are only generated in development"
+            )
+        key = generate_batch_key()
+        if create_secret_file(path, key):
+            return key
+        return _checked_batch(_read_text(path, "audit batch key file"), str(path))
+
+    def witness_dir(self) -> Path | None:
+        """The file witness's folder, or ``None`` when ``CLAIMS_AUDIT_WITNESS=off``."""
+        if self.audit_witness == "off":
+            return None
+        return self.audit_witness_dir or self.audit_key_file.with_name("audit-witness")
+
     def audit_config(self) -> AuditConfig:
         """The :class:`~audit.config.AuditConfig` of these settings (resolving the key).
 
@@ -127,6 +176,9 @@ class Settings(BaseSettings):
                 origin=self.audit_origin,
                 signer_key=self.signer_key(),
                 checkpoint_every=self.audit_checkpoint_every,
+                batch_key=self.batch_key(),
+                checkpoint_interval_s=self.audit_checkpoint_interval_s,
+                witness_dir=self.witness_dir(),
             )
         except SignerKeyNameError as exc:
             raise SettingsError(self._key_name_problem(exc)) from None
@@ -186,6 +238,21 @@ def _checked(key: str, source: str) -> str:
         verifier_key_from_signer(key)
     except CheckpointError as exc:
         raise SettingsError(f"{source} is not a valid audit signer key: {exc.reason}") from None
+    return key
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the {what} {path}: {exc}") from None
+
+
+def _checked_batch(key: str, source: str) -> str:
+    try:
+        BatchKey.parse(key)
+    except ConfigError as exc:
+        raise SettingsError(f"{source} is not a valid audit batch key: {exc.reason}") from None
     return key
 
 

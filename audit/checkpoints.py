@@ -25,7 +25,9 @@ extends an earlier one. Both are checked by the DB-free :mod:`audit.verifier` /
 from __future__ import annotations
 
 import hmac
+import logging
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Row, select
@@ -64,6 +66,9 @@ from audit.store import (
     write_transaction,
 )
 from audit.tlog_proof import TlogProof
+from audit.witness import FileWitness
+
+_LOG = logging.getLogger("audit")
 
 __all__ = [
     "ProvenEvent",
@@ -77,6 +82,7 @@ __all__ = [
     "latest_checkpoint",
     "list_checkpoints",
     "merkle_tree",
+    "witness_checkpoints",
 ]
 
 
@@ -242,8 +248,6 @@ def create_checkpoint(target: Target, *, config: AuditConfig) -> StoredCheckpoin
             raise StoreError("the audit trail is empty: there is nothing to checkpoint")
         checkpoint = checkpoint_at(conn, size=size, config=config)
     if config.witness_dir is not None and isinstance(target, Engine):
-        from audit.witness import witness_checkpoints  # lazy: it imports this module
-
         witness_checkpoints(target, [checkpoint], config=config)
     return checkpoint
 
@@ -360,3 +364,24 @@ def consistency_proof_between(
         first_size, second_size, tuple(consistency_proof(first_size, second_size, tree))
     )
     return proof, first, second
+
+
+def witness_checkpoints(
+    engine: Engine, checkpoints: Iterable[StoredCheckpoint], *, config: AuditConfig
+) -> None:
+    """Send committed checkpoints to the configured witness; problems are logged."""
+    if config.witness_dir is None:
+        return
+    witness = FileWitness(
+        config.witness_dir, verifier_key=config.verifier_key(), origin=config.origin
+    )
+
+    def leaves(first: int, last: int) -> list[bytes]:
+        with read_connection(engine) as conn:
+            return entry_hashes(conn, from_seq=first, to_seq=last)
+
+    for checkpoint in checkpoints:
+        try:
+            witness.add(checkpoint, leaves)
+        except AuditError as exc:
+            _LOG.error("audit checkpoint %d not witnessed: %s", checkpoint.tree_size, exc)

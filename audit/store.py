@@ -132,6 +132,7 @@ _INSERT = EVENTS.insert()
 _LATEST_CHECKPOINT_AT = (
     select(CHECKPOINTS.c.created_at).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
 )
+_FIRST_RECORDED_AT = select(EVENTS.c.recorded_at).where(EVENTS.c.seq == 1)
 _COLUMNS = tuple(f.name for f in fields(StoredEvent))
 
 
@@ -206,7 +207,7 @@ def _write_batch(engine: Engine, batch: Sequence[_Pending]) -> list[StoredEvent]
         written = _write_events(conn, batch, made)
     config = _config_of(batch)
     if made and config is not None and config.witness_dir is not None:
-        from audit.witness import witness_checkpoints  # lazy: it imports the checkpoints
+        from audit.checkpoints import witness_checkpoints  # lazy: it imports this module
 
         witness_checkpoints(engine, made, config=config)
     return written
@@ -275,17 +276,21 @@ def _insert_segment(
 
 
 def _interval_due(conn: Connection, config: AuditConfig) -> bool:
-    """Is the latest checkpoint older than ``config.checkpoint_interval_s`` (or missing)?"""
+    """Has the oldest event no checkpoint covers waited ``checkpoint_interval_s``?
+
+    Measured from the latest checkpoint's signing (every event after it came later), or
+    from the first event when there is no checkpoint yet.
+    """
     if not config.checkpoint_interval_s or not config.signer_key:
         return False
-    latest = conn.execute(_LATEST_CHECKPOINT_AT).scalar()
-    if latest is None:
-        return True
+    since = conn.execute(_LATEST_CHECKPOINT_AT).scalar()
+    if since is None:
+        since = conn.execute(_FIRST_RECORDED_AT).scalar()
     try:
-        made = dt.datetime.strptime(str(latest), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+        then = dt.datetime.strptime(str(since), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     except ValueError:  # a junk row: a new checkpoint is due
         return True
-    age = (dt.datetime.now(dt.UTC) - made).total_seconds()
+    age = (dt.datetime.now(dt.UTC) - then).total_seconds()
     return age >= config.checkpoint_interval_s
 
 

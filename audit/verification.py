@@ -17,22 +17,24 @@ Batch tags (:mod:`audit.batch_tags`) are walked along with the events.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from audit.batch_tag_store import tag_walk
 from audit.batch_tags import BatchKey
 from audit.chain import GENESIS_HASH, VerifyReport, junk_reason, verify_chain
 from audit.checkpoint import verify_checkpoint
-from audit.checkpoints import checkpoint_at_or_below, list_checkpoints
+from audit.checkpoints import checkpoint_at_or_below, checkpoint_by_size, list_checkpoints
 from audit.errors import AuditError, CheckpointError, TamperError
 from audit.merkle import MerkleAccumulator, entry_leaf
 from audit.models import EVENTS
 from audit.store import Target, chain_head, entry_hashes, iter_events, read_connection
+from audit.witness import Witnessed
 
-__all__ = ["PROGRESS_EVERY", "verify_store"]
+__all__ = ["PROGRESS_EVERY", "check_against_witness", "verify_store"]
 
 #: Events between two progress callbacks.
 PROGRESS_EVERY = 1000
@@ -121,3 +123,46 @@ def verify_store(
         if progress is not None and report.events_checked > reported:
             progress(report.events_checked - reported)
     return report
+
+
+def check_against_witness(engine: Engine, witnessed: Sequence[Witnessed]) -> list[str]:
+    """What the stored trail contradicts in ``witnessed`` checkpoints (empty: nothing).
+
+    The largest one must be within the log and have the root of events ``1..size`` as
+    stored (else: truncated, or rewritten); every one must still be in the checkpoint table
+    with its root (else: deleted, or replaced).
+    """
+    if not witnessed:
+        return []
+    problems: list[str] = []
+    latest = max(witnessed, key=lambda w: w.checkpoint.size)
+    with read_connection(engine) as conn:
+        head, _ = chain_head(conn)
+        size = latest.checkpoint.size
+        if head < size:
+            problems.append(
+                f"TRUNCATED: checkpoint {size} was witnessed but the log holds only {head} events"
+            )
+        else:
+            acc = MerkleAccumulator()
+            # events missing: the root below differs, and verify names the gap
+            with contextlib.suppress(AuditError):
+                acc.extend(entry_leaf(h) for h in entry_hashes(conn, to_seq=size))
+            if size and not hmac.compare_digest(acc.root(), latest.checkpoint.root):
+                problems.append(
+                    f"REWRITTEN: the stored events 1..{size} do not have the root of witnessed "
+                    f"checkpoint {size}"
+                )
+        for item in sorted(witnessed, key=lambda w: w.checkpoint.size):
+            stored = checkpoint_by_size(conn, item.checkpoint.size)
+            if stored is None:
+                problems.append(
+                    f"DELETED: witnessed checkpoint {item.checkpoint.size} is not in the "
+                    "checkpoint table"
+                )
+            elif stored.root_hash != item.checkpoint.root.hex():
+                problems.append(
+                    f"REPLACED: checkpoint {item.checkpoint.size} in the table has another root "
+                    "than the one witnessed"
+                )
+    return problems

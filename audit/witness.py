@@ -24,31 +24,26 @@ directory on another machine or volume than the database (a mount, a synced fold
 next to the database is as rewritable as the database.
 
 Every checkpoint made through an engine with ``AuditConfig.witness_dir`` is sent here after
-its transaction commits (:func:`witness_checkpoints`); a failure is logged, never undone
-(the checkpoint stands in the database, the next one is witnessed with the events between).
+its transaction commits (:func:`audit.checkpoints.witness_checkpoints`); a failure is
+logged, never undone (the checkpoint stands in the database, the next one is witnessed with
+the events between). :func:`audit.verification.check_against_witness` compares the stored
+trail with what a witness holds. This module reads no database.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hmac
 import json
-import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from audit.chain import StoredCheckpoint
 from audit.checkpoint import Checkpoint, verify_checkpoint
-from audit.checkpoints import checkpoint_by_size
-from audit.config import AuditConfig
 from audit.errors import AuditError, CheckpointError
 from audit.merkle import MerkleAccumulator, entry_leaf
-from audit.store import chain_head, entry_hashes, read_connection
 from audit.transactions import now_text
 
 __all__ = [
@@ -56,15 +51,11 @@ __all__ = [
     "FileWitness",
     "WitnessError",
     "Witnessed",
-    "check_against_witness",
     "read_trusted_checkpoint",
-    "witness_checkpoints",
 ]
 
 #: The file of a file witness, in its directory.
 WITNESS_FILE = "checkpoints.jsonl"
-
-_LOG = logging.getLogger("audit")
 
 #: ``leaves(first_seq, last_seq)``: the entry hashes of those events, in order.
 LeafSource = Callable[[int, int], Sequence[bytes]]
@@ -180,27 +171,6 @@ def _extends(last: Witnessed, new: Checkpoint, leaves: LeafSource) -> bool:
     return True
 
 
-def witness_checkpoints(
-    engine: Engine, checkpoints: Iterable[StoredCheckpoint], *, config: AuditConfig
-) -> None:
-    """Send committed checkpoints to the configured witness; problems are logged."""
-    if config.witness_dir is None:
-        return
-    witness = FileWitness(
-        config.witness_dir, verifier_key=config.verifier_key(), origin=config.origin
-    )
-
-    def leaves(first: int, last: int) -> list[bytes]:
-        with read_connection(engine) as conn:
-            return entry_hashes(conn, from_seq=first, to_seq=last)
-
-    for checkpoint in checkpoints:
-        try:
-            witness.add(checkpoint, leaves)
-        except AuditError as exc:
-            _LOG.error("audit checkpoint %d not witnessed: %s", checkpoint.tree_size, exc)
-
-
 def read_trusted_checkpoint(path: Path, *, verifier_key: str, origin: str) -> Witnessed:
     """A signed checkpoint kept outside the database (``--trusted-checkpoint FILE``)."""
     try:
@@ -213,46 +183,3 @@ def read_trusted_checkpoint(path: Path, *, verifier_key: str, origin: str) -> Wi
         raise WitnessError(
             f"{path} is not a checkpoint signed by the log's key: {exc}; nothing was compared"
         ) from None
-
-
-def check_against_witness(engine: Engine, witnessed: Sequence[Witnessed]) -> list[str]:
-    """What the stored trail contradicts in ``witnessed`` checkpoints (empty: nothing).
-
-    The largest one must be within the log and have the root of events ``1..size`` as
-    stored (else: truncated, or rewritten); every one must still be in the checkpoint table
-    with its root (else: deleted, or replaced).
-    """
-    if not witnessed:
-        return []
-    problems: list[str] = []
-    latest = max(witnessed, key=lambda w: w.checkpoint.size)
-    with read_connection(engine) as conn:
-        head, _ = chain_head(conn)
-        size = latest.checkpoint.size
-        if head < size:
-            problems.append(
-                f"TRUNCATED: checkpoint {size} was witnessed but the log holds only {head} events"
-            )
-        else:
-            acc = MerkleAccumulator()
-            # events missing: the root below differs, and verify names the gap
-            with contextlib.suppress(AuditError):
-                acc.extend(entry_leaf(h) for h in entry_hashes(conn, to_seq=size))
-            if size and not hmac.compare_digest(acc.root(), latest.checkpoint.root):
-                problems.append(
-                    f"REWRITTEN: the stored events 1..{size} do not have the root of witnessed "
-                    f"checkpoint {size}"
-                )
-        for item in sorted(witnessed, key=lambda w: w.checkpoint.size):
-            stored = checkpoint_by_size(conn, item.checkpoint.size)
-            if stored is None:
-                problems.append(
-                    f"DELETED: witnessed checkpoint {item.checkpoint.size} is not in the "
-                    "checkpoint table"
-                )
-            elif stored.root_hash != item.checkpoint.root.hex():
-                problems.append(
-                    f"REPLACED: checkpoint {item.checkpoint.size} in the table has another root "
-                    "than the one witnessed"
-                )
-    return problems
