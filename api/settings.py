@@ -40,6 +40,11 @@ CLAIMS_AUDIT_WITNESS       ``file``                                ``file``: eve
                                                                    witness; ``off``: none
 CLAIMS_AUDIT_WITNESS_DIR   ``audit-witness`` beside the key file   the file witness's folder
                                                                    (keep it off the DB host)
+CLAIMS_AUDIT_WITNESS_URL   unset                                   an HTTP witness (C2SP
+                                                                   tlog-witness) each
+                                                                   checkpoint is also sent to
+CLAIMS_AUDIT_WITNESS_KEY   unset                                   its verifier key: its
+                                                                   cosignatures are checked
 CLAIMS_ENVIRONMENT         ``development``                         ``production``: a missing
                                                                    key is an error, never
                                                                    generated
@@ -107,6 +112,8 @@ class Settings(BaseSettings):
     audit_batch_key_file: Path | None = None
     audit_witness: Literal["file", "off"] = "file"
     audit_witness_dir: Path | None = None
+    audit_witness_url: str | None = None
+    audit_witness_key: str | None = None
     environment: Literal["development", "production"] = "development"
     assist_provider: Provider = "template"
     assist_model: str = ""
@@ -179,6 +186,8 @@ class Settings(BaseSettings):
                 batch_key=self.batch_key(),
                 checkpoint_interval_s=self.audit_checkpoint_interval_s,
                 witness_dir=self.witness_dir(),
+                witness_url=self.audit_witness_url or None,
+                witness_key=self.audit_witness_key or None,
             )
         except SignerKeyNameError as exc:
             raise SettingsError(self._key_name_problem(exc)) from None

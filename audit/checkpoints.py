@@ -29,6 +29,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Row, select
 
@@ -247,7 +248,7 @@ def create_checkpoint(target: Target, *, config: AuditConfig) -> StoredCheckpoin
         if size == 0:
             raise StoreError("the audit trail is empty: there is nothing to checkpoint")
         checkpoint = checkpoint_at(conn, size=size, config=config)
-    if config.witness_dir is not None and isinstance(target, Engine):
+    if (config.witness_dir or config.witness_url) and isinstance(target, Engine):
         witness_checkpoints(target, [checkpoint], config=config)
     return checkpoint
 
@@ -369,19 +370,44 @@ def consistency_proof_between(
 def witness_checkpoints(
     engine: Engine, checkpoints: Iterable[StoredCheckpoint], *, config: AuditConfig
 ) -> None:
-    """Send committed checkpoints to the configured witness; problems are logged."""
-    if config.witness_dir is None:
-        return
-    witness = FileWitness(
-        config.witness_dir, verifier_key=config.verifier_key(), origin=config.origin
-    )
+    """Send committed checkpoints to the configured witnesses; problems are logged (the
+    checkpoints stand: the next one is witnessed with the events in between)."""
+    for checkpoint in checkpoints:
+        try:
+            if config.witness_dir is not None:
+                _file_witness(engine, checkpoint, config, config.witness_dir)
+            if config.witness_url is not None:
+                _http_witness(engine, checkpoint, config, config.witness_url)
+        except AuditError as exc:
+            _LOG.error("audit checkpoint %d not witnessed: %s", checkpoint.tree_size, exc)
+
+
+def _file_witness(
+    engine: Engine, checkpoint: StoredCheckpoint, config: AuditConfig, directory: Path
+) -> None:
+    witness = FileWitness(directory, verifier_key=config.verifier_key(), origin=config.origin)
 
     def leaves(first: int, last: int) -> list[bytes]:
         with read_connection(engine) as conn:
             return entry_hashes(conn, from_seq=first, to_seq=last)
 
-    for checkpoint in checkpoints:
-        try:
-            witness.add(checkpoint, leaves)
-        except AuditError as exc:
-            _LOG.error("audit checkpoint %d not witnessed: %s", checkpoint.tree_size, exc)
+    witness.add(checkpoint, leaves)
+
+
+def _http_witness(
+    engine: Engine, checkpoint: StoredCheckpoint, config: AuditConfig, url: str
+) -> None:
+    from audit.witness_http import submit_checkpoint  # lazy: only with an HTTP witness
+
+    def proof(old: int, new: int) -> list[bytes]:
+        with read_connection(engine) as conn:
+            return consistency_proof(old, new, merkle_tree(conn, size=new))
+
+    submit_checkpoint(
+        url,
+        checkpoint.note,
+        checkpoint.tree_size,
+        proof,
+        witness_key=config.witness_key,
+        log_key=config.verifier_key(),
+    )

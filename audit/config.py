@@ -37,6 +37,8 @@ class AuditConfig:
     append when the latest one is older than this many seconds (0: off), so the unsigned
     tail is bounded in time. ``witness_dir``: a file witness (:mod:`audit.witness`) that
     every checkpoint made through an engine is also sent to after its commit (``None``: none).
+    ``witness_url``: an HTTP witness (C2SP tlog-witness, :mod:`audit.witness_http`) they
+    are sent to as well, whose cosignatures are checked with ``witness_key`` when given.
     """
 
     database_url: str
@@ -46,6 +48,8 @@ class AuditConfig:
     batch_key: str | None = None
     checkpoint_interval_s: float = 0.0
     witness_dir: Path | None = None
+    witness_url: str | None = None
+    witness_key: str | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -58,6 +62,10 @@ class AuditConfig:
             raise ConfigError("checkpoint_interval_s must be a non-negative number of seconds")
         if self.batch_key is not None:
             BatchKey.parse(self.batch_key)
+        if self.witness_url is not None and not self.witness_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigError(f"witness_url {self.witness_url!r} must be an http(s) URL")
         if self.signer_key:
             try:
                 name = key_name(self.signer_key)
@@ -73,7 +81,7 @@ class AuditConfig:
             f"AuditConfig(database_url={self.database_url!r}, origin={self.origin!r}, "
             f"signer_key=<{key}>, checkpoint_every={self.checkpoint_every}, "
             f"batch_key=<{batch}>, checkpoint_interval_s={self.checkpoint_interval_s}, "
-            f"witness_dir={self.witness_dir!r})"
+            f"witness_dir={self.witness_dir!r}, witness_url={self.witness_url!r})"
         )
 
     def batch(self) -> BatchKey | None:

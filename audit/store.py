@@ -206,7 +206,7 @@ def _write_batch(engine: Engine, batch: Sequence[_Pending]) -> list[StoredEvent]
     with write_transaction(engine) as conn:
         written = _write_events(conn, batch, made)
     config = _config_of(batch)
-    if made and config is not None and config.witness_dir is not None:
+    if made and config is not None and (config.witness_dir or config.witness_url):
         from audit.checkpoints import witness_checkpoints  # lazy: it imports this module
 
         witness_checkpoints(engine, made, config=config)

@@ -400,6 +400,50 @@ def adopt_command(reason: str, actor: str) -> None:
     )
 
 
+@audit_group.group(
+    "witness",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims audit witness serve --dir /srv/witness --log-key audit.pub"),
+)
+def witness_group() -> None:
+    """A witness that keeps the log's checkpoints outside its database (C2SP tlog-witness)."""
+
+
+@witness_group.command(
+    "serve",
+    epilog=example(
+        "claims audit witness serve --dir /srv/witness --log-key audit.pub --port 8790",
+        "CLAIMS_AUDIT_WITNESS_URL=http://witness-host:8790 claims serve",
+    ),
+)
+@click.option("--dir", "directory", required=True, help="where the witness keeps its state")
+@click.option("--log-key", "log_key", required=True, help="the log's verifier key, or a file")
+@click.option(
+    "--name", default="witness.claims.example/w1", help="the witness's key name (its identity)"
+)
+@click.option("--host", default="127.0.0.1", help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=8790, help="port to listen on")
+@guarded
+def witness_serve_command(directory: str, log_key: str, name: str, host: str, port: int) -> None:
+    """Serve add-checkpoint: check each checkpoint is consistent with the last one seen,
+    persist it, cosign it. Prints the witness's verifier key first."""
+    from audit.witness_http import CosignerKey, WitnessServer
+
+    folder = Path(directory)
+    key = CosignerKey.load_or_create(folder / "witness.key", name)
+    server = WitnessServer(folder, log_key=_public_key(log_key), key=key)
+    httpd = server.serve(host, port)
+    bound = httpd.server_address[1]
+    click.echo(f"witness key: {key.verifier_key()}")
+    click.echo(f"witnessing {server.origin} on http://{host}:{bound}/add-checkpoint", err=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+
+
 @audit_group.command("public-key", epilog=example("claims audit public-key > audit.pub"))
 @guarded
 def public_key_command() -> None:
