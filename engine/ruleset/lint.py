@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.errors import Diagnostic
 from engine.ruleset.compiler import compile_with_diagnostics
 from engine.ruleset.source import RULESET_FILE
+from engine.ruleset_tests.lint import Known, lint_test_file
 
 TESTS_GLOB = "tests/*.yaml"
 
@@ -20,8 +21,11 @@ TESTS_GLOB = "tests/*.yaml"
 def lint_ruleset(root: Path, *, display: str | None = None) -> list[Diagnostic]:
     """All diagnostics of one ruleset folder, in file/line/column order."""
     shown = display if display is not None else str(root)
-    _, bag = compile_with_diagnostics(root, display=shown)
+    ir, bag = compile_with_diagnostics(root, display=shown)
     found = list(bag.items)
+    known = Known.of(ir)
+    for path in sorted(root.glob(TESTS_GLOB)):
+        found += lint_test_file(path, f"{shown}/{path.relative_to(root)}", known)
     if (root / RULESET_FILE).is_file() and not any(root.glob(TESTS_GLOB)):
         found.append(
             Diagnostic(
