@@ -47,6 +47,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.errors import ProblemError
 from api.roles import ROLES, STAFF
 from api.secret_files import create_secret_file
+from api.settings import SettingsError
 
 __all__ = [
     "ROLES",
@@ -64,7 +65,7 @@ ISSUER = "claims-service"
 TOKEN_CACHE_SIZE = 4096
 
 
-class AuthSettingsError(Exception):
+class AuthSettingsError(SettingsError):
     """The JWT secret is missing (production) or unusable."""
 
 

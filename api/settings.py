@@ -62,6 +62,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.errors import ApiError
 from api.secret_files import create_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
@@ -72,7 +73,7 @@ from llm_assist.config import AssistConfig, Provider, StructuredMethod
 __all__ = ["Settings", "SettingsError", "get_settings"]
 
 
-class SettingsError(Exception):
+class SettingsError(ApiError):
     """The settings cannot be used (missing or unreadable key, bad value)."""
 
 
