@@ -5,7 +5,7 @@ Errors ``api`` raises on purpose all derive from one base::
     ApiError
     ├── ProblemError             an answer decided by a route (status, type, detail, members)
     ├── SettingsError            ``CLAIMS_*`` settings are unusable (api.settings)
-    │   └── AuthSettingsError    the JWT secret or keys are missing or unusable (api.auth)
+    │   └── AuthSettingsError    the JWT secret or keys are missing or unusable
     ├── RulesetUnavailable       the routed ruleset is missing or does not compile [503]
     │   └── UnknownRuleset       a ruleset named by the caller is not installed [404]
     ├── RulesetLoadError         a ruleset at a git revision cannot be loaded (CLI)
@@ -74,9 +74,11 @@ __all__ = [
     "DOMAIN_PROBLEMS",
     "PROBLEM_JSON",
     "ApiError",
+    "AuthSettingsError",
     "DomainProblem",
     "ProblemError",
     "RulesetUnavailable",
+    "SettingsError",
     "UnknownRuleset",
     "install_error_handlers",
     "invalid_claim",
@@ -139,6 +141,14 @@ class ProblemError(ApiError):
         self.title = title or _TITLES.get(status, "Error")
         self.headers = headers or {}
         self.extra = extra
+
+
+class SettingsError(ApiError):
+    """The settings cannot be used (missing or unreadable key, bad value)."""
+
+
+class AuthSettingsError(SettingsError):
+    """The JWT secret or keys are missing (production) or unusable."""
 
 
 class RulesetUnavailable(ApiError):
