@@ -1,17 +1,35 @@
 """Typed errors of the engine.
 
-Hierarchy (every class carries structured fields, never just a string)::
+Hierarchy (every class carries structured fields, never just a string); every exception
+class of the engine sits under ``EngineError`` (``tests/engine/test_errors.py`` walks the
+package)::
 
     EngineError
     ├── ClaimValidationError      invalid claim JSON; ``problems`` lists every (path, reason)
+    ├── StrictJsonError           valid JSON refused: NaN, a duplicate key (also ValueError;
+    │                             engine.strict_json)
     ├── RulesetError              a ruleset failed to load/compile; ``diagnostics`` lists all
+    ├── ExpressionSyntaxError     a ``when:``/``expr:`` text outside the condition language
+    │                             (message, col, suggestion; engine.expression.parser)
+    ├── TypeIssue                 an expression that does not type-check (message, col,
+    │                             suggestion, code; engine.expression.types)
+    ├── RulesetTestError          a ruleset test file is malformed (where, message;
+    │                             engine.ruleset_tests)
+    ├── SetPathError              a test case's ``set:`` path is malformed (also ValueError)
     ├── TimelineError             a claim's event timeline is inconsistent (index + reason)
     │   └── TimelineRuleError     an event breaks the ruleset's lifecycle (engine.lifecycle)
     ├── LifecycleError            the claim's life refuses an operation: patches, overrides,
     │                             approvals, payments, voids (tree in engine/lifecycle/errors.py)
     ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
+    ├── CalendarError             a working-day calendar has no data for a day (engine.sla)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
+    ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
+    ├── NotLowerable              (internal) an item condition durable-rules cannot express;
+    │                             caught where raised, the quantifier is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
+
+Private classes (``_Skip``, ``_Unsupported``) are control flow caught in the module that
+raises them, never seen outside it.
 
 A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
 lists every problem with its location so the user can fix all of them in one pass.
