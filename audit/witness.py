@@ -42,14 +42,13 @@ from pathlib import Path
 
 from audit.chain import StoredCheckpoint
 from audit.checkpoint import Checkpoint, verify_checkpoint
-from audit.errors import AuditError, CheckpointError
+from audit.errors import AuditError, CheckpointError, WitnessError
 from audit.merkle import MerkleAccumulator, entry_leaf
 from audit.transactions import now_text
 
 __all__ = [
     "WITNESS_FILE",
     "FileWitness",
-    "WitnessError",
     "Witnessed",
     "read_trusted_checkpoint",
 ]
@@ -59,10 +58,6 @@ WITNESS_FILE = "checkpoints.jsonl"
 
 #: ``leaves(first_seq, last_seq)``: the entry hashes of those events, in order.
 LeafSource = Callable[[int, int], Sequence[bytes]]
-
-
-class WitnessError(AuditError):
-    """A witness refused a checkpoint, or its record cannot be read (see ``reason``)."""
 
 
 @dataclass(frozen=True, slots=True)

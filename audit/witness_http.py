@@ -45,10 +45,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit.checkpoint import Checkpoint, key_name, open_note, parse_checkpoint, verify_checkpoint
-from audit.errors import CheckpointError, ProofError
+from audit.errors import CheckpointError, ProofError, WitnessError
 from audit.merkle import verify_consistency
 from audit.transactions import now_text
-from audit.witness import FileWitness, Witnessed, WitnessError
+from audit.witness import FileWitness, Witnessed
 
 __all__ = [
     "ALG_COSIGNATURE",

@@ -221,14 +221,14 @@ def db_upgrade_command(revision: str, app_role: str) -> None:
     "trusted",
     multiple=True,
     help="a signed checkpoint kept outside the database: the trail must still hold it "
-    "(finds truncation, deleted checkpoints, rewrites); repeatable",
+    "(finds truncation, deleted checkpoints, rewrites); repeatable (default: none)",
 )
 @click.option(
     "--witness",
     "witness",
     default=None,
     help="a file witness folder (every checkpoint it holds must still be in the trail), or "
-    "the URL of a `claims audit witness serve`",
+    "the URL of a `claims audit witness serve` (default: none)",
 )
 @click.option(
     "--progress/--no-progress",
@@ -413,16 +413,18 @@ def witness_group() -> None:
     "serve",
     epilog=example(
         "claims audit witness serve --dir /srv/witness --log-key audit.pub --port 8790",
-        "CLAIMS_AUDIT_WITNESS_URL=http://witness-host:8790 claims serve",
     ),
 )
 @click.option("--dir", "directory", required=True, help="where the witness keeps its state")
 @click.option("--log-key", "log_key", required=True, help="the log's verifier key, or a file")
 @click.option(
-    "--name", default="witness.claims.example/w1", help="the witness's key name (its identity)"
+    "--name",
+    default="witness.claims.example/w1",
+    show_default=True,
+    help="the witness's key name (its identity)",
 )
-@click.option("--host", default="127.0.0.1", help="address to listen on")
-@click.option("--port", type=click.IntRange(0, 65535), default=8790, help="port to listen on")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=8790, show_default=True, help="port")
 @guarded
 def witness_serve_command(directory: str, log_key: str, name: str, host: str, port: int) -> None:
     """Serve add-checkpoint: check each checkpoint is consistent with the last one seen,

@@ -21,11 +21,11 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.chain import StoredEvent, VerifyReport, entry_hash
 from audit.checkpoints import create_checkpoint, latest_checkpoint
 from audit.config import AuditConfig
-from audit.errors import ChainError, TamperError
+from audit.errors import ChainError, TamperError, WitnessError
 from audit.models import CHECKPOINTS, EVENTS
 from audit.store import append_event, chain_head, iter_events
 from audit.verification import check_against_witness, verify_store
-from audit.witness import FileWitness, WitnessError
+from audit.witness import FileWitness
 from tests.audit.conftest import ORIGIN, VERIFIER, Store
 
 N = 25
@@ -301,11 +301,11 @@ def test_a_junk_checkpoint_row_is_named_and_the_rest_still_verifies(
 def test_a_checkpoint_is_signed_when_the_unsigned_tail_is_older_than_the_interval(
     store: Store, config: AuditConfig
 ) -> None:
-    timed = replace(config, checkpoint_every=0, checkpoint_interval_s=0.2)
+    timed = replace(config, checkpoint_every=0, checkpoint_interval_s=2.0)
     append(store, timed, 0)
     append(store, timed, 1)
     assert latest_checkpoint(store.engine) is None
-    time.sleep(0.3)
+    time.sleep(2.1)
     append(store, timed, 2)
     found = latest_checkpoint(store.engine)
     assert found is not None and found.tree_size == 3
