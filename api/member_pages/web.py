@@ -33,6 +33,8 @@ CSRF_COOKIE = "m_csrf"
 LANG_COOKIE = "m_lang"
 LARGE_COOKIE = "m_large"
 YEAR = 365 * 24 * 3600
+#: Times members read (the sign-out time) are Beijing time, like the claims' dates.
+_BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 @dataclass
@@ -117,7 +119,7 @@ class Page:
 
     def render(self, template: str, *, title: str, status: int = 200, **context: Any) -> Response:
         ends = self.session.ends_at if self.session else self.now
-        local = ends.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        local = ends.astimezone(_BEIJING)
         html = self.pages.templates.get_template(template).render(
             lang=self.lang,
             html_lang="zh-CN" if self.lang == "zh" else "en",
@@ -127,7 +129,7 @@ class Page:
             csrf=self.csrf,
             here=str(self.request.url.path),
             member=self.session.member_id if self.session else None,
-            ends_iso=ends.isoformat(),
+            idle_seconds=int(self.pages.idle.total_seconds()),
             idle_text=self.t["idle"].format(
                 minutes=int(self.pages.idle.total_seconds() // 60), time=local.strftime("%H:%M")
             ),

@@ -31,10 +31,10 @@ function idleWarning() {
   const idle = byId("idle");
   const warning = byId("idle-warning");
   if (!idle || !warning) return;
-  const ends = Date.parse(idle.dataset.ends);
-  if (Number.isNaN(ends)) return;
-  const warnIn = ends - 120000 - Date.now();
-  setTimeout(() => { warning.hidden = false; }, Math.max(0, warnIn));
+  // Seconds left as the server counted them: the member's own clock may be wrong.
+  const left = Number(idle.dataset.seconds);
+  if (!Number.isFinite(left)) return;
+  setTimeout(() => { warning.hidden = false; }, Math.max(0, left - 120) * 1000);
 }
 
 function proofCheck() {
