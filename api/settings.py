@@ -50,6 +50,11 @@ CLAIMS_ENGINE_BACKEND      ``native``                              rule backend 
                                                                    are the same but for the
                                                                    ``engine`` block naming it
 CLAIMS_RIGHTS_DIR          ``rulesets/rights``                     member-rights knowledge base
+CLAIMS_MEMBER_DOCUMENTS_ZH a placeholder address                   member pages: how to send
+CLAIMS_MEMBER_DOCUMENTS_EN                                         documents (zh, en)
+CLAIMS_MEMBER_COMPLAINTS_ZH a placeholder hotline                  member pages: the insurer's
+CLAIMS_MEMBER_COMPLAINTS_EN                                        own complaint channel
+CLAIMS_MEMBER_SESSION_IDLE_MINUTES ``15``                          member sign-out when idle
 ========================== ======================================= ==========================
 """
 
