@@ -25,7 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import AuthSettings, TokenService
+from api.auth import TokenService
 from api.settings import Settings
 from tests.api.conftest import SECRET, Service
 from tests.api.member_pages.factories import NOW, SAMPLES, make_claim, make_state, sample
@@ -85,9 +85,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
         audit_checkpoint_every=3,
+        jwt_secret=SECRET,
+        jwt_secret_file=folder / "jwt-secret",
     )
-    auth = AuthSettings(jwt_secret=SECRET, jwt_secret_file=folder / "jwt-secret")
-    app = create_app(settings, auth=auth, rulesets_root=REPO / "rulesets")
+    app = create_app(settings, rulesets_root=REPO / "rulesets")
     started = time.monotonic()
     app.state.member_pages.clock = lambda: NOW + dt.timedelta(seconds=time.monotonic() - started)
     service = Service(TestClient(app), app.state.claims, TokenService(SECRET))
