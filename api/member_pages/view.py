@@ -36,6 +36,14 @@ _MEMBER_CLOCKS: dict[str, tuple[str, str]] = {
     "advance_payment": ("我们先付一部分钱", "we pay you part of the money in advance"),
 }
 _OPEN = ("running", "due_soon", "paused", "breached")
+_UNDECIDED = ("received", "awaiting_documents", "appealed", "awaiting_approval")
+#: The statuses in which each clock is still something the member waits for.
+_CLOCK_SHOWN: dict[str, tuple[str, ...]] = {
+    "determination": _UNDECIDED,
+    "rejection_notice": ("decided",),
+    "payment": ("awaiting_payment",),
+    "advance_payment": ("received", "awaiting_documents"),
+}
 _CATEGORY: dict[str, tuple[str, str]] = {
     "inpatient": ("住院", "hospital stay"),
     "outpatient": ("门诊", "outpatient visit"),
@@ -264,12 +272,13 @@ def _timeline(say: _Say) -> tuple[TimelineItem, ...]:
                          f"{say.money(payment.amount)} was paid into your account."),
             )
         )  # fmt: skip
-    if state.appealed:
-        done.append(
-            (state.history[-1].at, say.pick("我们收到了您的申诉。", "We received your appeal."))
-        )
+    appeals = [h.at for h in state.history if h.kind == "appeal_received"]
+    if state.appealed and appeals:
+        done.append((appeals[-1], say.pick("我们收到了您的申诉。", "We received your appeal.")))
     items = [TimelineItem(say.day(at), text, True) for at, text in sorted(done, key=lambda p: p[0])]
     for clock_id, (zh, en) in _MEMBER_CLOCKS.items():
+        if state.status not in _CLOCK_SHOWN[clock_id]:
+            continue  # the state says it is done: a clock the timeline never stopped is moot
         clock = say.clock(clock_id)
         if clock is None or not clock.due_date:
             continue

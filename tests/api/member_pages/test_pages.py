@@ -74,6 +74,9 @@ def test_paid_says_so_only_once_paid(service: Service) -> None:
     make_signed_in(service)
     assert "到账" in _page(service, paid).split('class="headline"')[1][:200]
     assert "已于" not in _page(service, approved).split('class="headline"')[1][:200]
+    # nothing contradicts the state: no decision or payment deadline once paid
+    assert "最晚这一天" not in _page(service, paid)
+    assert "最晚这一天我们告诉您审核结果" not in _page(service, approved)
 
 
 def test_no_personal_data_and_no_one_elses_name_in_the_html(service: Service) -> None:

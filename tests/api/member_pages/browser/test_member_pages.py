@@ -154,6 +154,8 @@ def test_the_proof_is_verified_in_the_browser_and_one_changed_byte_fails(
     page.click("#verify-button")
     page.wait_for_selector("#verify-result.ok, #verify-result.fail")
     assert page.inner_text("#verify-result").startswith("核对通过")
+    speaks = page.evaluate("'speechSynthesis' in window")
+    assert page.is_visible("#read-aloud") == speaks
 
     def one_byte_changed(route: Any) -> None:
         response = route.fetch()
