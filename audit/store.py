@@ -4,9 +4,13 @@ Appending
 ---------
 :func:`append_event` computes the payload's canonical text and hash first, then, inside one
 transaction: takes the append lock, reads the chain head (highest ``seq`` and its
-``entry_hash``), inserts the event as ``seq + 1`` chained to it, signs a checkpoint when the
-new size is a multiple of ``config.checkpoint_every``, and commits. It returns only after the
-commit, so a decision is acknowledged only once it is durable.
+``entry_hash``), inserts the event as ``seq + 1`` chained to it, tags the batch with the
+config's batch key (:mod:`audit.batch_tags`), signs a checkpoint when the new size is a
+multiple of ``config.checkpoint_every`` or the oldest unsigned event has waited
+``config.checkpoint_interval_s`` (only over a chain that verifies: a refused one is logged
+and the append stands), and commits. It returns only after the commit, so a decision is
+acknowledged only once it is durable. Checkpoints made through an engine are then sent to
+the configured witnesses (:func:`audit.checkpoints.witness_checkpoints`).
 
 Through an engine, the appends of one process are *group-committed* (:mod:`audit.batching`):
 concurrent appends queue, and one of them writes every queued event in a single transaction
