@@ -19,6 +19,7 @@ from sqlalchemy.exc import ProgrammingError
 from audit.batch_tags import generate_batch_key
 from audit.canonical import canonical_json, sha256_hex
 from audit.chain import StoredEvent, VerifyReport, entry_hash
+from audit.checkpointer import IdleCheckpointer, checkpoint_if_due
 from audit.checkpoints import create_checkpoint, latest_checkpoint
 from audit.config import AuditConfig
 from audit.errors import ChainError, TamperError, WitnessError
@@ -312,3 +313,23 @@ def test_a_checkpoint_is_signed_when_the_unsigned_tail_is_older_than_the_interva
     append(store, timed, 3)  # the new checkpoint is fresh: none now
     assert latest_checkpoint(store.engine).tree_size == 3  # type: ignore[union-attr]
     assert [r.checkpoint.size for r in witness(config).records()] == [3]
+
+
+def test_an_idle_tail_gets_its_timed_checkpoint_without_another_append(
+    store: Store, config: AuditConfig
+) -> None:
+    timed = replace(config, checkpoint_every=0, checkpoint_interval_s=3.0)
+    append(store, timed, 0)
+    append(store, timed, 1)
+    assert checkpoint_if_due(store.engine, timed) is None  # not waited long enough
+    checkpointer = IdleCheckpointer(store.engine, timed, poll_s=0.05)
+    checkpointer.start()
+    try:
+        deadline = time.monotonic() + 20
+        while latest_checkpoint(store.engine) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        checkpointer.stop()
+    found = latest_checkpoint(store.engine)
+    assert found is not None and found.tree_size == 2
+    assert checkpoint_if_due(store.engine, timed) is None  # nothing unsigned any more
