@@ -57,6 +57,7 @@ __all__ = [
     "StoredBatchTag",
     "TagWalk",
     "batch_message",
+    "derive_batch_key",
     "generate_batch_key",
 ]
 
@@ -112,6 +113,14 @@ def generate_batch_key() -> str:
     """A new random batch key, as text."""
     raw = secrets.token_bytes(32)
     return f"{BATCH_KEY_PREFIX}{_key_id(raw)}+{base64.b64encode(raw).decode('ascii')}"
+
+
+def derive_batch_key(signer_key: str) -> str:
+    """A batch key derived from a signer key (HMAC-SHA256 of its text under a fixed label):
+    as secret as the signer key, for development setups that give only that one."""
+    raw = hmac.new(b"claims-audit-batch-key/derived/v1", signer_key.encode(), hashlib.sha256)
+    digest = raw.digest()
+    return f"{BATCH_KEY_PREFIX}{_key_id(digest)}+{base64.b64encode(digest).decode('ascii')}"
 
 
 def batch_message(origin: str, first_seq: int, last_seq: int, entry_hashes: Sequence[str]) -> bytes:
