@@ -13,6 +13,10 @@ Hierarchy (every class carries structured fields, never just a string)::
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
+Outside the tree, on purpose: ``engine.diagnostics.UnknownDiagnosticCodeError`` (a
+``ValueError``) is raised when code emits a diagnostic code the ``DiagnosticCode`` enum does not
+declare; that is a programming error caught by the tests, never a user's.
+
 A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
 lists every problem with its location so the user can fix all of them in one pass.
 """
