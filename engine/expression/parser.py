@@ -20,6 +20,7 @@ import tokenize
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from engine.errors import EngineError
 from engine.expression.nodes import (
     Arith,
     BoolOp,
@@ -41,7 +42,7 @@ _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _NO_PREFIX_BEFORE = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING}
 
 
-class ExpressionSyntaxError(Exception):
+class ExpressionSyntaxError(EngineError):
     """An expression that is not in the language; ``col`` is 0-based in the source."""
 
     def __init__(
