@@ -143,7 +143,7 @@ def test_the_schema_is_valid_and_every_bundled_test_file_matches_it() -> None:
 
 
 def test_lint_knows_the_engine_s_built_in_timeline_rules() -> None:
-    from engine.lifecycle.timeline import BUILT_IN
+    from engine.ruleset_tests.timeline_cases import BUILT_IN
 
     assert frozenset(BUILT_IN) == BUILT_IN_RULES
 
