@@ -25,6 +25,7 @@ from api.claim_records import ClaimRecords
 from api.deps import AppState
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
 from api.request_context import RequestContext
 from api.routes import audit, claims, members, ops, review_notes, unmask
@@ -121,4 +122,5 @@ def create_app(
     install_docs(app)
     for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
+    install_member_pages(app, state)
     return app

@@ -40,6 +40,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.diagnostics import DiagnosticCode
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -67,16 +69,24 @@ class ClaimValidationError(EngineError):
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """A compiler/linter finding with a stable code and a precise location."""
+    """A compiler/linter finding with a stable code and a precise location.
+
+    ``code`` may be given as its string (``"E-PATH"``); it is always stored as the
+    :class:`~engine.diagnostics.DiagnosticCode` member, so a code no table documents cannot
+    be emitted (an unregistered string raises ``UnknownDiagnosticCodeError`` at once).
+    """
 
     severity: Severity
-    code: str
+    code: DiagnosticCode | str
     message: str
     file: str = ""
     line: int = 0
     column: int = 0
     suggestion: str = ""
     rule_id: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", DiagnosticCode.of(self.code))
 
     @property
     def location(self) -> str:
@@ -93,7 +103,7 @@ class Diagnostic:
     def to_dict(self) -> dict[str, object]:
         return {
             "severity": self.severity,
-            "code": self.code,
+            "code": str(self.code),
             "message": self.message,
             "file": self.file,
             "line": self.line,
@@ -153,10 +163,10 @@ class DiagnosticBag:
     def add(self, diagnostic: Diagnostic) -> None:
         self.items.append(diagnostic)
 
-    def error(self, code: str, message: str, **where: object) -> None:
+    def error(self, code: DiagnosticCode | str, message: str, **where: object) -> None:
         self.items.append(Diagnostic("error", code, message, **where))  # type: ignore[arg-type]
 
-    def warning(self, code: str, message: str, **where: object) -> None:
+    def warning(self, code: DiagnosticCode | str, message: str, **where: object) -> None:
         self.items.append(Diagnostic("warning", code, message, **where))  # type: ignore[arg-type]
 
     @property
