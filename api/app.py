@@ -21,7 +21,6 @@ from sqlalchemy import Engine, text
 from starlette.types import ASGIApp
 
 from api import migrations
-from api.auth import AuthSettings
 from api.claim_records import ClaimRecords
 from api.deps import AppState
 from api.errors import install_error_handlers
@@ -72,13 +71,11 @@ def _prepare_database(engine: Engine, *, migrate: bool, claims: ClaimRecords) ->
 def create_app(
     settings: Settings | None = None,
     *,
-    auth: AuthSettings | None = None,
     rulesets_root: Path | None = None,
     migrate: bool = True,
 ) -> FastAPI:
     """The application over ``settings`` (default: :func:`api.settings.get_settings`)."""
     settings = settings or get_settings()
-    auth = auth or AuthSettings()
     config = settings.audit_config()
     engine = create_engine(config.database_url, pool_size=settings.db_pool_size)
     rulesets = RulesetCatalog(rulesets_root or default_rulesets_root())
@@ -88,7 +85,7 @@ def create_app(
         settings=settings,
         audit=config,
         engine=engine,
-        tokens=auth.token_service(),
+        tokens=settings.token_service(),
         rulesets=rulesets,
         claims=records,
         metrics=Metrics(),
