@@ -24,8 +24,9 @@ package)::
     ├── CalendarError             a working-day calendar has no data for a day (engine.sla)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
-    ├── NotLowerable              (internal) an item condition durable-rules cannot express;
-    │                             caught where raised, the quantifier is hoisted instead
+    ├── NotLowerable              (internal) a test durable-rules cannot express
+    │                             (engine.backends.durable_algebra); caught in the lowering,
+    │                             the test is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
 Private classes (``_Skip``, ``_Unsupported``) are control flow caught in the module that

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.backends.encoding import encode
-from engine.errors import BackendError
+from engine.errors import BackendError, EngineError
 from engine.expression.nodes import (
     Arith,
     BoolOp,
@@ -26,7 +26,7 @@ from engine.expression.nodes import (
 )
 
 
-class NotLowerable(Exception):
+class NotLowerable(EngineError):
     """Raised where durable-rules can't express a test; the enclosing test is hoisted."""
 
 

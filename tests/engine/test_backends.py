@@ -515,6 +515,16 @@ QUANTIFIER_RULES = [
     ("line_not_in_excluded", "not (line.category in policy.exclusions)", "line"),
     ("line_costly", "line.amount * 2 - 1000 > line.amount + policy.deductible", "line"),
     ("line_not_costly", "not (-line.amount + policy.deductible * 3 < 7000.5)", "line"),
+    (
+        "soon_after_start",
+        "days_between(policy.start_date, incident.onset_date) < policy.waiting_period_days + 3",
+        "claim",
+    ),
+    (
+        "invoice_and_large_line",
+        'any(items, .amount > 1000) and not all(documents, .type != "invoice")',
+        "claim",
+    ),
 ]
 
 
@@ -555,6 +565,20 @@ def test_quantifiers_on_empty_and_full_lists_agree_between_backends(
     claim = make_claim_dict(**overrides)
     native = decide(quantifier_program, claim, backend="native")
     durable = decide(quantifier_program, claim, backend="durable")
+
+    assert _matched(durable) == _matched(native)
+    assert without_engine(durable) == without_engine(native)
+
+
+@needs_durable
+@PROPERTY
+@given(case=claims())
+def test_the_lowered_tests_agree_with_native_on_random_claims(
+    quantifier_program: Program, case: tuple[dict[str, Any], dt.datetime]
+) -> None:
+    claim, as_of = case
+    native = decide(quantifier_program, claim, backend="native", as_of=as_of)
+    durable = decide(quantifier_program, claim, backend="durable", as_of=as_of)
 
     assert _matched(durable) == _matched(native)
     assert without_engine(durable) == without_engine(native)
