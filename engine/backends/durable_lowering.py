@@ -167,6 +167,8 @@ class Lowering:
             return self.member(node, negate, item)
         if isinstance(node, Call) and not item:
             return self.call(node, negate)
+        if isinstance(node, Literal) and isinstance(node.value, bool) and not item:
+            return ALWAYS if node.value != negate else NEVER
         if isinstance(node, Path) and (item == node.relative):
             self.record(node, item)
             return {OPS["!=" if negate else "=="]: {self.key(node): encode(True)}}
@@ -370,3 +372,19 @@ class Lowering:
         self.out.paths = mark[1]
         del self.out.tests[mark[2] :]
         del self.out.bounds[mark[3] :]
+
+
+def type_resolver(facts_type: T) -> TypeOf:
+    """The declared type of a fact path (``line.x`` is an item of ``items``)."""
+    items = facts_type.field("items")
+    line = items.elem if items is not None else None
+
+    def type_of(parts: tuple[str, ...]) -> T | None:
+        current = line if parts[0] == "line" else facts_type.field(parts[0])
+        for part in parts[1:]:
+            if current is None or current.kind != "record":
+                return None
+            current = current.field(part)
+        return current
+
+    return type_of

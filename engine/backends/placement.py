@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.backends.durable_lowering import Lowered, Lowering, Test, TypeOf
+from engine.backends.durable_lowering import Lowered, Lowering, Test, type_resolver
 from engine.decision import Decision
 from engine.expression.text import expression_text
-from engine.expression.types import T
 from engine.program import Program
 
 Place = Literal["rete-claim", "rete-derived", "python"]
@@ -82,22 +81,6 @@ def lowerings(program: Program) -> list[Lowered]:
         Lowering(f"h{i + 1}_", type_of).lower(compiled.rule.condition.node)
         for i, compiled in enumerate(program.rules)
     ]
-
-
-def type_resolver(facts_type: T) -> TypeOf:
-    """The declared type of a fact path (``line.x`` is an item of ``items``)."""
-    items = facts_type.field("items")
-    line = items.elem if items is not None else None
-
-    def type_of(parts: tuple[str, ...]) -> T | None:
-        current = line if parts[0] == "line" else facts_type.field(parts[0])
-        for part in parts[1:]:
-            if current is None or current.kind != "record":
-                return None
-            current = current.field(part)
-        return current
-
-    return type_of
 
 
 def placements(program: Program) -> list[RulePlacement]:
