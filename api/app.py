@@ -24,6 +24,7 @@ from api import migrations
 from api.claim_records import ClaimRecords
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
 from api.request_context import RequestContext
 from api.routes import audit, claims, members, ops, review_notes, unmask
@@ -117,4 +118,5 @@ def create_app(
     install_error_handlers(app)
     for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
+    install_member_pages(app, state)
     return app

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     rights_dir: Path | None = None
     # rules
     engine_backend: Literal["native", "durable"] = "native"
+    # the member pages (api/member_pages): the insurer's own channels, the session idle time
+    member_documents_zh: str = "请把材料的照片或复印件寄到：理赔部，或交到任一服务网点。"
+    member_documents_en: str = "Send photos or copies of the documents to our claims team."
+    member_complaints_zh: str = "客户服务电话 400-000-0000（每天9点到18点）"
+    member_complaints_en: str = "customer service 400-000-0000 (daily 9:00-18:00)"
+    member_session_idle_minutes: int = Field(default=15, ge=3, le=120)
 
     @field_validator("jwt_public_key", "jwt_audience", mode="before")
     @classmethod

@@ -90,7 +90,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     ),
     StrictJsonError: (StrictJsonError("constant", "NaN"), 422, "cannot-evaluate"),
     RulesetError: (
-        RulesetError([Diagnostic("error", "E-X", "bad", "r.yaml", 1, 2)]),
+        RulesetError([Diagnostic("error", "E-PATH", "bad", "r.yaml", 1, 2)]),
         503,
         "ruleset-unavailable",
     ),
