@@ -73,6 +73,9 @@ from engine.expression.types import T
 
 OPS = {"==": "$eq", "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 Condition = dict[str, Any]
+#: Kinds whose presence durable-rules can test: an empty list (or record) is left out of a
+#: fact or encoded as is, so its presence can't be told apart from its absence.
+SCALARS = ("number", "date", "datetime", "string", "bool")
 #: Every fact has ``k`` (its kind): constant tests.
 ALWAYS: Condition = {"$ex": {"k": 1}}
 NEVER: Condition = {"$nex": {"k": 1}}
@@ -183,7 +186,7 @@ class Lowering:
 
     def presence(self, path: Path, *, present: bool) -> Condition:
         # Empty lists are left out of the fact, so presence of a list can't be told apart.
-        if path.relative or self._kind(path) in ("list", None):
+        if path.relative or self._kind(path) not in SCALARS:
             raise NotLowerable()
         self.record(path, False)
         return {"$ex" if present else "$nex": {self.key(path): 1}}
@@ -215,7 +218,7 @@ class Lowering:
             raise NotLowerable()
         if right[0] == "literal" and right[1] is None:
             path = node.left if isinstance(node.left, Path) else node.right
-            if not item and self._kind(path) in ("list", None):
+            if not item and self._kind(path) not in SCALARS:
                 raise NotLowerable()  # empty lists are left out of the fact
             present = op == "!="
             return {"$ex" if present else "$nex": {left[1]: 1}}

@@ -499,6 +499,7 @@ QUANTIFIER_RULES = [
     ("no_documents", "len(documents) == 0", "claim"),
     ("some_priors", "not (len(prior_claims) < 1)", "claim"),
     ("notice_given", "exists(incident.loss_notice_date)", "claim"),
+    ("documents_exist", "exists(documents)", "claim"),  # [] is left out of a fact: hoisted
     ("no_notice", "not exists(incident.loss_notice_date)", "claim"),
     (
         "late_notice",
@@ -588,6 +589,7 @@ def test_every_test_of_the_quantifier_rules_runs_in_rete(quantifier_program: Pro
     places = {r.rule_id: {t.place for t in r.tests} for r in placements(quantifier_program)}
     # an item test against arithmetic on the outer fact is hoisted
     assert places.pop("all_lines_cheap") == {"python"}
+    assert places.pop("documents_exist") == {"python"}
     assert all(p == {"rete-claim"} for p in places.values()), places
 
 
