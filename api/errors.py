@@ -11,7 +11,11 @@ Errors ``api`` raises on purpose all derive from one base::
     ├── RulesetLoadError         a ruleset at a git revision cannot be loaded (CLI)
     ├── GitError                 a git command failed (api.git_revisions)
     ├── InstantError             a text is not an ISO 8601 instant with offset (also ValueError)
-    └── SchemaMismatch           a table differs from its migration (also ValueError)
+    ├── SchemaMismatch           a table differs from its migration (also ValueError)
+    └── MemberPageError          the member pages refuse a sign-in, a form or a link request
+        ├── SignInRefused        a sign-in link that is unknown, used or expired
+        ├── CsrfRefused          a form without its CSRF token, or with another one
+        └── NoSuchMember         a sign-in link asked for a member with no claim
 
 A problem has ``type`` (a stable URI naming the kind of problem), ``title``, ``status``,
 ``detail``, ``instance`` (the request path) and ``request_id``, plus members of its own: an
