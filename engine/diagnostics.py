@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from engine.errors import EngineError
+
 __all__ = ["DiagnosticCode", "UnknownDiagnosticCodeError"]
 
 
@@ -58,7 +60,7 @@ class DiagnosticCode(StrEnum):
             raise UnknownDiagnosticCodeError(code) from None
 
 
-class UnknownDiagnosticCodeError(ValueError):
+class UnknownDiagnosticCodeError(EngineError, ValueError):
     """A module emitted a code string that :class:`DiagnosticCode` does not declare."""
 
     def __init__(self, code: str) -> None:

@@ -24,6 +24,8 @@ package)::
     ├── CalendarError             a working-day calendar has no data for a day (engine.sla)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
+    ├── UnknownDiagnosticCodeError  a diagnostic code no table declares (also ValueError;
+    │                             engine.diagnostics): a bug of the engine, never of a user
     ├── NotLowerable              (internal) an item condition durable-rules cannot express;
     │                             caught where raised, the quantifier is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
@@ -38,9 +40,10 @@ lists every problem with its location so the user can fix all of them in one pas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from engine.diagnostics import DiagnosticCode
+if TYPE_CHECKING:
+    from engine.diagnostics import DiagnosticCode
 
 Severity = Literal["error", "warning", "info"]
 
@@ -86,6 +89,9 @@ class Diagnostic:
     rule_id: str = ""
 
     def __post_init__(self) -> None:
+        # imported here: engine.diagnostics raises an EngineError of its own
+        from engine.diagnostics import DiagnosticCode
+
         object.__setattr__(self, "code", DiagnosticCode.of(self.code))
 
     @property
