@@ -31,6 +31,7 @@ from api.request_context import RequestContext
 from api.routes import audit, claims, members, ops, review_notes, unmask
 from api.rulesets import RulesetCatalog, default_rulesets_root
 from api.settings import Settings, get_settings
+from audit.checkpointer import IdleCheckpointer
 from audit.db import create_engine, upgrade
 from llm_assist.rights import DEFAULT_RIGHTS_DIR, load_rights
 
@@ -103,9 +104,13 @@ def create_app(
         # collection no longer pauses every request in flight for tens of milliseconds.
         gc.collect()
         gc.freeze()
+        # the last events before a quiet spell get a timed checkpoint too (audit.checkpointer)
+        checkpointer = IdleCheckpointer(engine, config)
+        checkpointer.start()
         try:
             yield
         finally:
+            checkpointer.stop()
             gc.unfreeze()
             engine.dispose()
 

@@ -51,13 +51,13 @@ from audit.errors import (
     ReplayError,
     UnknownEventError,
 )
-from engine.diagnostics import UnknownDiagnosticCodeError
 from engine.errors import (
     ClaimValidationError,
     EngineError,
     Problem,
     RulesetError,
     TimelineError,
+    UnknownDiagnosticCodeError,
     UnknownRuleError,
 )
 from engine.lifecycle.errors import (

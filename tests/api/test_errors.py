@@ -36,9 +36,9 @@ from audit.errors import (
     StoreError,
     TamperError,
     UnknownEventError,
+    WitnessError,
 )
 from engine.backends.durable_lowering import NotLowerable
-from engine.diagnostics import UnknownDiagnosticCodeError
 from engine.errors import (
     BackendError,
     ClaimValidationError,
@@ -48,6 +48,7 @@ from engine.errors import (
     Problem,
     RulesetError,
     TimelineError,
+    UnknownDiagnosticCodeError,
     UnknownRuleError,
 )
 from engine.expression.parser import ExpressionSyntaxError
@@ -140,6 +141,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     CheckpointOriginError: (CheckpointOriginError("a", "b", "other log"), 503, "unavailable"),
     ChainError: (ChainError(3, "gap"), 503, "unavailable"),
     TamperError: (TamperError(3, "changed"), 503, "unavailable"),
+    WitnessError: (WitnessError("refused"), 503, "unavailable"),
     ConfigError: (ConfigError("no signer key"), 503, "unavailable"),
     SignerKeyNameError: (SignerKeyNameError("a", "b"), 503, "unavailable"),
     StoreError: (StoreError("disk full"), 503, "unavailable"),

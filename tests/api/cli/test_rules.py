@@ -266,8 +266,8 @@ def test_diff_ignores_layout_comments_and_moves_between_files(repo: Path) -> Non
     rules_file = HEALTH / "ruleset.yaml"
     edit(
         rules_file,
-        "when: not id_checksum_valid(member.id_number)",
-        "# checked first\n    when: >-\n      not\n      id_checksum_valid(member.id_number)",
+        "when: not member_id_valid",
+        "# checked first\n    when: >-\n      not\n      member_id_valid",
     )
     text = rules_file.read_text(encoding="utf-8")
     late = text.index("  - id: late_notice\n")  # the last rule: moved to an included file
