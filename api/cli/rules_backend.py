@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.cli.common import example, fail, load_ruleset, parse_as_of, read_claim
+from api.cli.common import example, fail, load_ruleset, parse_as_of, read_claim, ruleset_dirs
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -52,7 +52,6 @@ def backend_report_command(
     paths: tuple[str, ...], claims_dir: str, as_of: str | None, fmt: str
 ) -> None:
     """Where each condition test runs on the durable backend, and the shares over a corpus."""
-    from api.cli.rules import ruleset_dirs
     from engine.backends import available_backends
 
     when = parse_as_of(as_of)
