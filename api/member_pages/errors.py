@@ -2,7 +2,7 @@
 
 ::
 
-    MemberPageError (an api.errors.ApiError)
+    MemberPageError        (under api.errors.ApiError)
     ├── SignInRefused      a sign-in link that is unknown, used or expired (``reason``)
     ├── CsrfRefused        a form without its CSRF token, or with another one
     └── NoSuchMember       a sign-in link asked for a member with no claim
