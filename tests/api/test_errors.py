@@ -36,6 +36,7 @@ from audit.errors import (
     StoreError,
     TamperError,
     UnknownEventError,
+    WitnessError,
 )
 from engine.backends.durable_lowering import NotLowerable
 from engine.errors import (
@@ -138,6 +139,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     CheckpointOriginError: (CheckpointOriginError("a", "b", "other log"), 503, "unavailable"),
     ChainError: (ChainError(3, "gap"), 503, "unavailable"),
     TamperError: (TamperError(3, "changed"), 503, "unavailable"),
+    WitnessError: (WitnessError("refused"), 503, "unavailable"),
     ConfigError: (ConfigError("no signer key"), 503, "unavailable"),
     SignerKeyNameError: (SignerKeyNameError("a", "b"), 503, "unavailable"),
     StoreError: (StoreError("disk full"), 503, "unavailable"),
