@@ -70,3 +70,9 @@ def test_an_empty_claims_folder_is_a_user_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["rules", "backend-report", "--claims", str(tmp_path)])
     assert result.exit_code == 2
     assert "no *.json claims" in result.output
+
+
+def test_a_path_that_is_no_ruleset_is_a_user_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["rules", "backend-report", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "is not a ruleset folder or a folder of rulesets" in result.output
