@@ -20,6 +20,12 @@ deterministic corpus of varied claims (``engine/samples/cn_health.py``).
   does plus the fact stage; ``zen+facts`` is zen with the fact stage inside the timed region
   (the same work as ``native-rules``); ``zen+trace`` is zen with its own trace switched on.
 
+Beside the time seen from Python, ``inside`` is the time inside the engine proper: for
+``durable`` the time in durable-rules' host calls (the backend counts it), for the zen rows
+the evaluation time zen reports itself (``performance`` in its response). A line also gives
+``claims rules backend-report``'s shares over the corpus: which condition tests durable-rules
+evaluated on claim fields, on derived facts, or left to Python.
+
 The target ratio (native at or above zen with trace on) is ``native-rules`` over
 ``zen+trace``: the same compliance rules, both with a trace, zen handed the facts for free.
 

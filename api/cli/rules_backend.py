@@ -3,9 +3,9 @@
 For each ruleset under ``PATH`` (default ``rulesets``): every rule's condition tests and where
 each runs (Rete on claim fields, Rete on derived facts, Python: :mod:`engine.backends.placement`),
 then the shares over a claim corpus (``--claims``, default ``examples/claims``; each claim
-counts for the ruleset it is routed to, see :mod:`api.routing`; every claim counts when none
-is routed to the ruleset). The corpus is decided by the durable backend where it is installed,
-so per-claim fallbacks to native code count as Python.
+counts for the ruleset it is routed to, see :mod:`api.routing`; when none is routed to the
+ruleset, every claim it can decide counts). The corpus is decided by the durable backend where
+it is installed, so per-claim fallbacks to native code count as Python.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from engine.backends.placement import RulePlacement, Tally
     from engine.claim import Claim
+    from engine.decision import Decision
+    from engine.program import Program
 
 __all__ = ["backend_report_command"]
 
@@ -58,7 +60,7 @@ def backend_report_command(
     claims = _corpus(Path(claims_dir))
     backend = available_backends()[0]
     reports = [
-        _report(root, claims, when, backend) for root in ruleset_dirs(paths or ("rulesets",))
+        _report(root, claims, when, backend) for root in _ruleset_dirs(paths or ("rulesets",))
     ]
     if fmt == "json":
         click.echo(json.dumps({"backend": backend, "rulesets": reports}, indent=2))
@@ -67,6 +69,20 @@ def backend_report_command(
         click.echo(_text(report))
     if backend != "durable":
         click.echo("(durable-rules is not installed: per-claim fallbacks are not counted)")
+
+
+def _ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
+    """Ruleset folders named directly or found one level below (``rulesets``)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / "ruleset.yaml").is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
+        else:
+            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
+    return list(dict.fromkeys(out))
 
 
 def _corpus(folder: Path) -> list[tuple[Path, Claim]]:
@@ -79,15 +95,14 @@ def _corpus(folder: Path) -> list[tuple[Path, Claim]]:
 def _report(
     root: Path, claims: list[tuple[Path, Claim]], when: dt.datetime, backend: str
 ) -> dict[str, Any]:
-    from api.cli.common import run_evaluate
     from api.routing import ruleset_for_claim
     from engine.backends.placement import placements, tally
 
     program = load_ruleset(str(root), with_revision=False)
     routed = [c for _, c in claims if ruleset_for_claim(c).resolve() == root.resolve()]
-    corpus = routed or [c for _, c in claims]
+    decisions = _decisions(program, routed or [c for _, c in claims], when, backend)
     rules = placements(program)
-    counted = tally(rules, (run_evaluate(program, c, when, backend) for c in corpus))
+    counted = tally(rules, decisions)
     return {
         "ruleset": program.ir.identity.id,
         "path": str(root),
@@ -96,6 +111,23 @@ def _report(
         "rules": [_rule(r) for r in rules],
         "corpus": _shares(counted),
     }
+
+
+def _decisions(
+    program: Program, claims: list[Claim], when: dt.datetime, backend: str
+) -> list[Decision]:
+    """The corpus's decisions; with claims routed elsewhere, those the ruleset can't decide
+    (an event type it does not know...) are left out, not an error."""
+    from engine.errors import EngineError
+    from engine.evaluate import evaluate
+
+    out = []
+    for claim in claims:
+        try:
+            out.append(evaluate(program, claim, as_of=when, backend=backend))
+        except EngineError:
+            continue
+    return out
 
 
 def _rule(rule: RulePlacement) -> dict[str, Any]:
@@ -132,7 +164,7 @@ def _text(report: dict[str, Any]) -> str:
             place = PLACE_TEXT[test["runs_in"]]
             lines.append(f"  {name:<{width}}  {rule['scope']:<5}  {place:<19}  {test['test']}")
     corpus = report["corpus"]
-    which = "routed to it" if report["routed"] else "all, none is routed to it"
+    which = "routed to it" if report["routed"] else "none is routed to it: all it can decide"
     lines.append(
         f"  over {report['claims']} claim(s) ({which}): {corpus['rule_evaluations']} rule "
         f"evaluation(s), {corpus['test_evaluations']} test evaluation(s), "

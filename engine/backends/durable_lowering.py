@@ -24,8 +24,10 @@ dates as ordinals, datetimes as epoch microseconds), so its doubles only ever ho
 The rest is *hoisted*: evaluated once per fact by the shared native evaluator into a synthetic
 fact (``h0``...) that the Rete network compares (function calls such as the ID check digit,
 division, ``*`` by a non-integer, ``len`` against other numbers, tests on lists that may be
-missing). Each leaf test records where it runs (:class:`Test`), for ``claims rules
-backend-report``. A ruleset moves such a test into Rete by declaring it as a derived fact.
+missing, presence of a list or record, an item test against arithmetic). Each leaf test
+records where it runs (:class:`Leaf`), for ``claims rules backend-report`` and the
+``W-HOISTED`` lint warning. A ruleset moves such a test into Rete by declaring it as a
+derived fact.
 
 ``not`` is pushed down with De Morgan and operator negation. That is sound because the type
 checker guarantees no operand of a comparison can be missing (optional facts must go through
@@ -85,7 +87,7 @@ TypeOf = Callable[[tuple[str, ...]], T | None]
 
 
 @dataclass(frozen=True)
-class Test:
+class Leaf:
     """One leaf test of a condition and where the durable backend evaluates it."""
 
     node: Node
@@ -107,7 +109,7 @@ class Lowered:
     condition: Condition
     hoisted: list[tuple[str, Node]] = field(default_factory=list)
     paths: set[tuple[str, ...]] = field(default_factory=set)  # absolute paths read from facts
-    tests: list[Test] = field(default_factory=list)
+    tests: list[Leaf] = field(default_factory=list)
     bounds: list[Bound] = field(default_factory=list)
 
 
@@ -147,7 +149,7 @@ class Lowering:
             lowered = self.lower_or_hoist(node, negate)
             where: Where = "python" if len(self.out.hoisted) > before else "rete"
             paths = tuple(p.parts for p in absolute_paths(node))
-            self.out.tests.append(Test(node, where, paths))
+            self.out.tests.append(Leaf(node, where, paths))
             return lowered
         finally:
             self._leaf = None

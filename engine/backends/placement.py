@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.backends.durable_lowering import Lowered, Lowering, Test, type_resolver
+from engine.backends.durable_lowering import Leaf, Lowered, Lowering, type_resolver
 from engine.decision import Decision
 from engine.expression.text import expression_text
 from engine.program import Program
@@ -87,7 +87,7 @@ def placements(program: Program) -> list[RulePlacement]:
     claim_derived = {d.name for d in program.ir.derives if d.scope != "line"}
     line_derived = {d.name for d in program.ir.derives if d.scope == "line"}
 
-    def place(test: Test) -> Place:
+    def place(test: Leaf) -> Place:
         if test.where == "python":
             return "python"
         derived = any(

@@ -429,6 +429,24 @@ def test_a_fallback_is_marked_in_the_trace_entry_and_the_engine_block() -> None:
 
 
 @needs_durable
+def test_arithmetic_beyond_exact_doubles_falls_back_visibly(tmp_path: Path) -> None:
+    rule = make_rule("tenfold", "line.amount * 10 > policy.deductible", scope="line")
+    program = make_program(tmp_path, make_rules_yaml(rule))
+    claim = make_claim_dict()
+    claim["items"][0]["amount"] = str(MONEY_MAX)  # x 10 x 10**6 is beyond 2**53
+
+    durable = decide(program, claim, backend="durable")
+    native = decide(program, claim, backend="native")
+
+    assert without_engine(durable) == without_engine(native)
+    marks = {(t.rule_id, t.line_id): t.fallback for t in durable.trace}
+    assert marks[("tenfold", 1)] is not None and "2**53" in marks[("tenfold", 1)]
+    assert marks[("tenfold", 2)] is None  # the small line stays in Rete
+    assert durable.engine.fallbacks is not None
+    assert [(f.rule_id, f.line_id) for f in durable.engine.fallbacks] == [("tenfold", 1)]
+
+
+@needs_durable
 def test_no_fallback_leaves_the_decision_bytes_unmarked() -> None:
     program = bundled_program(CN_HEALTH)
     decision = decide(program, backend="durable").json_form()
