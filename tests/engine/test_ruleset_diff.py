@@ -38,7 +38,7 @@ def test_the_same_ruleset_has_no_changes(tmp_path: Path) -> None:
         {"cn-health": ir}, {"cn-health": compile_ruleset(tmp_path / "cn-health")}
     )
     assert not result.changed
-    assert result.lines()[1] == "= ruleset cn-health (version 1.0.0): no semantic change"
+    assert result.lines()[1] == "= ruleset cn-health (version 1.1.0): no semantic change"
 
 
 def test_derived_facts_benefit_steps_labels_and_header(tmp_path: Path) -> None:
