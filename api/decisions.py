@@ -19,13 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Principal
 from api.deps import AppState
 from api.errors import ProblemError
-from api.rulesets import RulesetUnavailable
 from audit.canonical import JsonValue
 from audit.chain import StoredEvent
-from audit.errors import AuditError, CanonicalError, ReplayError
 from audit.replay import DECISION_EVENT, decision_payload, record_payload, recorded_decision
 from audit.store import append_event, events_for_claim
-from engine.errors import EngineError
 from engine.evaluate import evaluate
 from engine.outcome import Outcome
 
@@ -53,35 +50,20 @@ class OverrideRequest(BaseModel):
     )
 
 
-def _unavailable(exc: Exception) -> ProblemError:
-    return ProblemError(503, f"the audit trail is unavailable: {exc}")
-
-
-def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Principal) -> dict:
+def evaluate_claim(
+    state: AppState, claim_id: str, as_of: dt.datetime, who: Principal
+) -> dict[str, Any]:
     claim = state.claims.claim(claim_id)
-    try:
-        loaded = state.rulesets.for_claim(claim)
-    except RulesetUnavailable as exc:
-        raise ProblemError(503, str(exc)) from None
-    try:
-        decision = evaluate(loaded.program, claim, as_of=as_of, backend=state.backend)
-    except EngineError as exc:
-        raise ProblemError(
-            422, f"the claim cannot be evaluated: {exc}", kind="cannot-evaluate"
-        ) from None
+    loaded = state.rulesets.for_claim(claim)
+    decision = evaluate(loaded.program, claim, as_of=as_of, backend=state.backend)
     payload = decision_payload(snapshot=loaded.snapshot, claim=claim, decision=decision)
-    try:
-        event = record_payload(
-            state.engine,
-            snapshot=loaded.snapshot,
-            payload=payload,
-            actor=who.actor,
-            config=state.audit,
-        )
-    except CanonicalError as exc:
-        raise ProblemError(422, f"the claim cannot be audited: {exc}") from None
-    except AuditError as exc:
-        raise _unavailable(exc) from None
+    event = record_payload(
+        state.engine,
+        snapshot=loaded.snapshot,
+        payload=payload,
+        actor=who.actor,
+        config=state.audit,
+    )
     state.metrics.decisions.labels(decision.outcome, "rules").inc()
     return {
         "event_id": event.event_id,
@@ -135,10 +117,7 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
             "reason": payload.get("reason"),
             "overrides": payload.get("overrides"),
         }
-    try:
-        decision = recorded_decision(event).json_form()
-    except ReplayError as exc:
-        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
+    decision = recorded_decision(event).json_form()
     return {
         **common,
         "source": "rules",
@@ -151,10 +130,7 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
 
 
 def history(state: AppState, claim_id: str) -> ClaimHistory:
-    try:
-        events = events_for_claim(state.engine, claim_id=claim_id)
-    except AuditError as exc:
-        raise _unavailable(exc) from None
+    events = events_for_claim(state.engine, claim_id=claim_id)
     return ClaimHistory([e for e in events if e.event_type in (DECISION_EVENT, OVERRIDE_EVENT)])
 
 
@@ -177,16 +153,13 @@ def override_decision(
         "overrides": latest.event_id,
         "decided_by": {"role": who.role, "sub": who.sub},
     }
-    try:
-        event = append_event(
-            state.engine,
-            event_type=OVERRIDE_EVENT,
-            claim_id=claim_id,
-            payload=payload,
-            actor=who.actor,
-            config=state.audit,
-        )
-    except AuditError as exc:
-        raise _unavailable(exc) from None
+    event = append_event(
+        state.engine,
+        event_type=OVERRIDE_EVENT,
+        claim_id=claim_id,
+        payload=payload,
+        actor=who.actor,
+        config=state.audit,
+    )
     state.metrics.decisions.labels(request.outcome, "human").inc()
     return _entry(event)

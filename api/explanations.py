@@ -16,9 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.decisions import ClaimHistory
-from api.errors import ProblemError
 from api.routing import ruleset_for_claim
-from audit.errors import ReplayError
 from audit.replay import recorded_decision
 from engine.claim import Claim
 from engine.decision import Decision, Explanation
@@ -152,10 +150,7 @@ def explanation(
             "summary": _pick(_NOT_DECIDED, lang),
             "rights": _rights(rights, undecided, "rules", lang),
         }
-    try:
-        decision = recorded_decision(latest)
-    except ReplayError as exc:
-        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
+    decision = recorded_decision(latest)
     override = history.latest_override()
     outcome: Outcome = decision.outcome
     amounts = decision.amounts.model_dump(mode="json")

@@ -22,7 +22,6 @@ from api.auth import Principal
 from api.deps import AppState
 from api.errors import ProblemError
 from audit.chain import StoredEvent
-from audit.errors import AuditError, CanonicalError, ReplayError
 from audit.replay import DECISION_EVENT, recorded_decision
 from audit.store import append_event, events_for_claim
 from engine.claim import Claim
@@ -59,10 +58,7 @@ def draft_for_claim(
 
 
 def _events(state: AppState, claim_id: str) -> list[StoredEvent]:
-    try:
-        return events_for_claim(state.engine, claim_id=claim_id)
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    return events_for_claim(state.engine, claim_id=claim_id)
 
 
 def request_note(
@@ -78,10 +74,7 @@ def request_note(
             kind="nothing-to-review",
         )
     latest = decisions[-1]
-    try:
-        decision = recorded_decision(latest)
-    except ReplayError as exc:
-        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
+    decision = recorded_decision(latest)
     draft = draft_for_claim(
         claim,
         decision,
@@ -95,19 +88,14 @@ def request_note(
         "decision_event": latest.event_id,
         "language": request.language,
     }
-    try:
-        event = append_event(
-            state.engine,
-            event_type=REVIEW_NOTE_EVENT,
-            claim_id=claim_id,
-            payload=record,
-            actor=who.actor,
-            config=state.audit,
-        )
-    except CanonicalError as exc:
-        raise ProblemError(422, f"the note cannot be audited: {exc}") from None
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    event = append_event(
+        state.engine,
+        event_type=REVIEW_NOTE_EVENT,
+        claim_id=claim_id,
+        payload=record,
+        actor=who.actor,
+        config=state.audit,
+    )
     state.metrics.review_notes.labels(draft.provider, draft.verdict).inc()
     return _entry(event)
 

@@ -16,7 +16,7 @@ from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
 from api.openapi import RELOAD_REPORT_SCHEMA, problem_responses
-from api.rulesets import RulesetUnavailable
+from api.schemas.ops import Health, ReloadReport
 from audit.db import read_only
 
 router = APIRouter(tags=["ops"])
@@ -44,7 +44,7 @@ _READINESS: dict[str, Any] = {
 }
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
@@ -156,7 +156,11 @@ def reload_rulesets(state: State, who: Author) -> dict[str, Any]:
     return {"swapped": True, "rulesets": reports}
 
 
-@router.post("/rulesets/{name}/reload", responses=problem_responses(401, 403, 404, 422))
+@router.post(
+    "/rulesets/{name}/reload",
+    response_model=ReloadReport,
+    responses=problem_responses(401, 403, 404, 422),
+)
 def reload_ruleset(
     name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     state: State,
@@ -164,10 +168,7 @@ def reload_ruleset(
 ) -> dict[str, Any]:
     """Lint, compile and test the ruleset folder again and swap it in only if all pass; a
     refused reload (422) leaves the working ruleset in place."""
-    try:
-        report = state.rulesets.reload(name)
-    except RulesetUnavailable as exc:
-        raise ProblemError(404, str(exc)) from None
+    report = state.rulesets.reload(name)
     if not report.swapped:
         raise ProblemError(
             422,

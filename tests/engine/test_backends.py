@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engine.backends import available_backends, get_backend
 from engine.backends.durable_lowering import Lowering
 from engine.backends.encoding import encode
+from engine.backends.placement import placements
 from engine.claim import id_check_digit, load_claim
 from engine.decision import Decision, canonical_json
 from engine.errors import BackendError, EngineError, EvaluationError
@@ -438,6 +439,35 @@ def test_durable_decides_numbers_beyond_doubles_exactly_via_native_fallback() ->
     assert decide(program, backend="durable").outcome == "approve"
 
 
+@needs_durable
+def test_a_fallback_is_marked_in_the_trace_entry_and_the_engine_block() -> None:
+    program = bundled_program(CN_HEALTH)
+    durable = decide(program, huge_claim(), backend="durable").json_form()
+    native = decide(program, huge_claim(), backend="native").json_form()
+
+    # claimed_total (10 x 999,999,999.99) is beyond what a double holds exactly
+    marked = {e["rule_id"]: e["fallback"] for e in durable["trace"] if "fallback" in e}
+    assert set(marked) == {"fraud_early_large_claim", "small_claim_fast_track"}
+    assert all("claimed_total" in why and "too large" in why for why in marked.values())
+    fallbacks = durable["engine"]["fallbacks"]
+    assert [(f["rule_id"], f["line_id"]) for f in fallbacks] == [
+        (e["rule_id"], e["line_id"]) for e in durable["trace"] if "fallback" in e
+    ]
+    assert durable["engine"]["backend"] == "durable"
+    # the native backend never marks; the line rules (amounts within range) stay in Rete
+    assert "fallbacks" not in native["engine"]
+    assert not any("fallback" in e for e in native["trace"])
+    assert Decision.model_validate(durable).json_form() == durable
+
+
+@needs_durable
+def test_no_fallback_leaves_the_decision_bytes_unmarked() -> None:
+    program = bundled_program(CN_HEALTH)
+    decision = decide(program, backend="durable").json_form()
+    assert "fallbacks" not in decision["engine"]
+    assert not any("fallback" in entry for entry in decision["trace"])
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -466,17 +496,24 @@ def test_encoding_refuses_what_a_double_would_round(value: Any, message: str) ->
         encode(value)
 
 
-def test_lowering_hoists_all_and_negated_quantifiers_but_not_plain_any() -> None:
-    lowered = Lowering("h").lower(parse_expression("all(prior_claims, .amount > 100)"))
-    assert lowered.condition == {"h0": 1}
-    assert [k for k, _ in lowered.hoisted] == ["h0"]
-
-    negated = Lowering("h").lower(parse_expression("not any(prior_claims, .amount > 100)"))
-    assert negated.condition == {"h0": 0}
-
-    native_any = Lowering("h").lower(parse_expression("any(prior_claims, .amount > 100)"))
-    assert native_any.condition == {"$iany": {"prior_claims": {"$gt": {"$i.amount": 100_000_000}}}}
-    assert native_any.hoisted == []
+def test_lowering_keeps_every_quantifier_in_rete() -> None:
+    big = {"$gt": {"$i.amount": 100_000_000}}
+    small = {"$lte": {"$i.amount": 100_000_000}}
+    absent = {"$nex": {"prior_claims": 1}}
+    cases = {
+        "any(prior_claims, .amount > 100)": {"$iany": {"prior_claims": big}},
+        # durable's $iall is false on an empty list (left out of the fact): ours is true
+        "all(prior_claims, .amount > 100)": {"$or": [absent, {"$iall": {"prior_claims": big}}]},
+        "not any(prior_claims, .amount > 100)": {
+            "$or": [absent, {"$iall": {"prior_claims": small}}]
+        },
+        "not all(prior_claims, .amount > 100)": {"$iany": {"prior_claims": small}},
+    }
+    for text, condition in cases.items():
+        lowered = Lowering("h").lower(parse_expression(text))
+        assert lowered.condition == condition, text
+        assert lowered.hoisted == []
+        assert [t.where for t in lowered.tests] == ["rete"]
 
 
 QUANTIFIER_RULES = [
@@ -490,6 +527,37 @@ QUANTIFIER_RULES = [
     ("status_not_in_nothing", "policy.status not in []", "claim"),
     ("excluded_line", "line.category in policy.exclusions", "line"),
     ("all_lines_cheap", "all(items, .amount < line.amount + 1)", "line"),
+    # lowered into Rete since issue 18: emptiness, presence, list facts, arithmetic, coalesce
+    ("no_documents", "len(documents) == 0", "claim"),
+    ("some_priors", "not (len(prior_claims) < 1)", "claim"),
+    ("notice_given", "exists(incident.loss_notice_date)", "claim"),
+    ("documents_exist", "exists(documents)", "claim"),  # [] is left out of a fact: hoisted
+    ("no_notice", "not exists(incident.loss_notice_date)", "claim"),
+    (
+        "late_notice",
+        "days_between(incident.onset_date, coalesce(incident.loss_notice_date, today)) > 30",
+        "claim",
+    ),
+    (
+        "timely_notice",
+        "not (days_between(incident.onset_date, coalesce(incident.loss_notice_date, today)) > 9)",
+        "claim",
+    ),
+    ("dental_excluded", '"dental" in policy.exclusions', "claim"),
+    ("line_not_excluded", "line.category not in policy.exclusions", "line"),
+    ("line_not_in_excluded", "not (line.category in policy.exclusions)", "line"),
+    ("line_costly", "line.amount * 2 - 1000 > line.amount + policy.deductible", "line"),
+    ("line_not_costly", "not (-line.amount + policy.deductible * 3 < 7000.5)", "line"),
+    (
+        "soon_after_start",
+        "days_between(policy.start_date, incident.onset_date) < policy.waiting_period_days + 3",
+        "claim",
+    ),
+    (
+        "invoice_and_large_line",
+        'any(items, .amount > 1000) and not all(documents, .type != "invoice")',
+        "claim",
+    ),
 ]
 
 
@@ -514,6 +582,14 @@ def _matched(decision: Decision) -> dict[tuple[str, Any], bool]:
         pytest.param(
             {"policy": {**make_claim_dict()["policy"], "exclusions": []}}, id="no-exclusions"
         ),
+        pytest.param(
+            {"incident": {**make_claim_dict()["incident"], "loss_notice_date": None}},
+            id="no-notice",
+        ),
+        pytest.param(
+            {"incident": {**make_claim_dict()["incident"], "loss_notice_date": "2025-07-20"}},
+            id="late-notice",
+        ),
     ],
 )
 def test_quantifiers_on_empty_and_full_lists_agree_between_backends(
@@ -525,6 +601,28 @@ def test_quantifiers_on_empty_and_full_lists_agree_between_backends(
 
     assert _matched(durable) == _matched(native)
     assert without_engine(durable) == without_engine(native)
+
+
+@needs_durable
+@PROPERTY
+@given(case=claims())
+def test_the_lowered_tests_agree_with_native_on_random_claims(
+    quantifier_program: Program, case: tuple[dict[str, Any], dt.datetime]
+) -> None:
+    claim, as_of = case
+    native = decide(quantifier_program, claim, backend="native", as_of=as_of)
+    durable = decide(quantifier_program, claim, backend="durable", as_of=as_of)
+
+    assert _matched(durable) == _matched(native)
+    assert without_engine(durable) == without_engine(native)
+
+
+def test_every_test_of_the_quantifier_rules_runs_in_rete(quantifier_program: Program) -> None:
+    places = {r.rule_id: {t.place for t in r.tests} for r in placements(quantifier_program)}
+    # an item test against arithmetic on the outer fact is hoisted
+    assert places.pop("all_lines_cheap") == {"python"}
+    assert places.pop("documents_exist") == {"python"}
+    assert all(p == {"rete-claim"} for p in places.values()), places
 
 
 def test_all_on_an_empty_list_is_true_and_any_is_false(quantifier_program: Program) -> None:

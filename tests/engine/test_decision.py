@@ -351,8 +351,17 @@ def test_trace_records_the_values_each_rule_read_per_line() -> None:
         "policy.start_date": "2025-03-01",
     }
     assert trace[("policy_status_on_loss_date", None)].facts["policy.status"] == "in_force"
-    # personal data is masked in the trace
-    assert trace[("member_identity", None)].facts == {"member.id_number": "1****************X"}
+    # the check digit is a derived fact: the rule reads it, not the ID number
+    assert trace[("member_identity", None)].facts == {"member_id_valid": True}
+    assert make_claim_dict()["member"]["id_number"] not in decision.canonical_json()
+
+
+def test_personal_data_a_rule_reads_is_masked_in_the_trace(tmp_path: Path) -> None:
+    rule = make_rule("id_given", 'member.id_number != ""')
+    decision = decide(make_program(tmp_path, make_rules_yaml(rule)))
+
+    (entry,) = decision.trace
+    assert entry.facts == {"member.id_number": "1****************X"}
 
 
 def test_decision_echoes_claim_ruleset_and_as_of() -> None:
