@@ -270,6 +270,8 @@ def claims(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime]:
         prior_claims=prior,
     )
     claim["member"]["id_number"] = draw(id_numbers())
+    born = dt.date(1940, 1, 1) + dt.timedelta(days=draw(st.integers(0, 365 * 65)))
+    claim["member"]["birth_date"] = born.isoformat()  # members under and over 65
     return claim, as_of
 
 
