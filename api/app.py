@@ -23,6 +23,7 @@ from starlette.types import ASGIApp
 from api import migrations
 from api.claim_records import ClaimRecords
 from api.deps import AppState
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
@@ -118,9 +119,12 @@ def create_app(
         version="0.1.0",
         description="Claims intake, rule decisions with an audited trail, member explanations.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.claims = state
     install_error_handlers(app)
+    install_docs(app)
     for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
     install_member_pages(app, state)

@@ -5,7 +5,8 @@ knowledge base (``rulesets/rights/``) report their problems as :class:`engine.er
 with a code from :class:`DiagnosticCode`. The code strings are a contract (editors, CI
 annotations and scripts match on them): a code is added, never renamed. Every code is
 documented in ``docs/diagnostics.md``; ``tests/engine/test_diagnostics.py`` fails when the
-table and this enum disagree, or when a module emits a code string the enum lacks.
+table and this enum disagree, or when a module emits a code string the enum lacks
+(``engine.errors.Diagnostic`` refuses one at once: ``UnknownDiagnosticCodeError``).
 
 ``E-`` codes are errors (lint exits 1), ``W-`` codes warnings (shown, not failing).
 Pure: stdlib only, so the lint path stays light.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DiagnosticCode", "UnknownDiagnosticCodeError"]
+__all__ = ["DiagnosticCode"]
 
 
 class DiagnosticCode(StrEnum):
@@ -45,25 +46,7 @@ class DiagnosticCode(StrEnum):
     LIFECYCLE = "E-LIFECYCLE"
     LIFECYCLE_CYCLE = "E-LIFECYCLE-CYCLE"
     UNREACHABLE = "W-UNREACHABLE"
+    HOISTED = "W-HOISTED"
     NO_TESTS = "E-NO-TESTS"
     REF = "E-REF"
     NUMBERS = "E-NUMBERS"
-
-    @classmethod
-    def of(cls, code: str) -> DiagnosticCode:
-        """The member for ``code``; an unregistered string is a programming error."""
-        try:
-            return cls(code)
-        except ValueError:
-            raise UnknownDiagnosticCodeError(code) from None
-
-
-class UnknownDiagnosticCodeError(ValueError):
-    """A module emitted a code string that :class:`DiagnosticCode` does not declare."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(
-            f"unknown diagnostic code {code!r}: declare it in engine/diagnostics.py and "
-            "document it in docs/diagnostics.md"
-        )

@@ -24,8 +24,11 @@ package)::
     ├── CalendarError             a working-day calendar has no data for a day (engine.sla)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
     ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
-    ├── NotLowerable              (internal) an item condition durable-rules cannot express;
-    │                             caught where raised, the quantifier is hoisted instead
+    ├── UnknownDiagnosticCodeError  code emitted a diagnostic code ``DiagnosticCode`` lacks (a
+    │                             programming error the tests catch; also ValueError)
+    ├── NotLowerable              (internal) a test durable-rules cannot express
+    │                             (engine.backends.durable_algebra); caught in the lowering,
+    │                             the test is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
 Private classes (``_Skip``, ``_Unsupported``) are control flow caught in the module that
@@ -67,6 +70,17 @@ class ClaimValidationError(EngineError):
         super().__init__(f"invalid claim ({len(problems)} problem(s)):\n{lines}")
 
 
+class UnknownDiagnosticCodeError(EngineError, ValueError):
+    """A module emitted a code string that :class:`DiagnosticCode` does not declare."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(
+            f"unknown diagnostic code {code!r}: declare it in engine/diagnostics.py and "
+            "document it in docs/diagnostics.md"
+        )
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """A compiler/linter finding with a stable code and a precise location.
@@ -86,7 +100,11 @@ class Diagnostic:
     rule_id: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "code", DiagnosticCode.of(self.code))
+        try:
+            code = DiagnosticCode(self.code)
+        except ValueError:
+            raise UnknownDiagnosticCodeError(str(self.code)) from None
+        object.__setattr__(self, "code", code)
 
     @property
     def location(self) -> str:

@@ -5,6 +5,7 @@ touches), pass on a clean ruleset and stop a broken one with file:line:col."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -92,3 +93,27 @@ def test_hook_passes_a_clean_ruleset_and_stops_a_broken_one(
     assert broken.returncode in (1, 2)
     assert "rulesets/cn-complaints/ruleset.yaml:" in broken.stdout + broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_pre_commit_install_works_after_make_venv(tmp_path: Path) -> None:
+    """CONTRIBUTING's `pre-commit install`: the dev extras bring pre-commit, and installing
+    the hooks into a clone needs nothing else (no download)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    shutil.copy(CONFIG, clone / ".pre-commit-config.yaml")
+    env = {"PATH": os.environ.get("PATH", ""), "PRE_COMMIT_HOME": str(tmp_path / "store")}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    hook = clone / ".git" / "hooks" / "pre-commit"
+    assert hook.is_file() and "pre-commit" in hook.read_text(encoding="utf-8")

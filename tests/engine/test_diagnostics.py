@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnostics import DiagnosticCode, UnknownDiagnosticCodeError
-from engine.errors import Diagnostic, DiagnosticBag
+from engine.diagnostics import DiagnosticCode
+from engine.errors import Diagnostic, DiagnosticBag, UnknownDiagnosticCodeError
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "diagnostics.md"

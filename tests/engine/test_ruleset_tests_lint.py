@@ -23,6 +23,7 @@ from engine.ruleset.schema_check import check_schema
 from engine.ruleset.yaml_loader import load_round_trip
 from engine.ruleset_tests.jsonschema import TESTS_SCHEMA_PATH
 from engine.ruleset_tests.jsonschema import tests_schema as schema_of_tests
+from engine.ruleset_tests.lint import BUILT_IN_RULES
 from engine.ruleset_tests.shapes import CASE_KEYS, EXPECT_KEYS, FILE_KEYS
 from tests.engine.factories import REPO
 
@@ -139,6 +140,12 @@ def test_the_schema_is_valid_and_every_bundled_test_file_matches_it() -> None:
     for path in RULESET_TEST_FILES:
         data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
         assert list(validator.iter_errors(as_json(data))) == [], path
+
+
+def test_lint_knows_the_engine_s_built_in_timeline_rules() -> None:
+    from engine.ruleset_tests.timeline_cases import BUILT_IN
+
+    assert frozenset(BUILT_IN) == BUILT_IN_RULES
 
 
 def test_the_schema_knows_every_key_the_runner_accepts() -> None:

@@ -34,7 +34,8 @@ FILES = sorted(
     if "claims" not in p.parts
 )
 LOCATED = re.compile(r"^\S+\.yaml:\d+:\d+: (error|warning) [EW]-[A-Z-]+: ", re.MULTILINE)
-PROBLEM = re.compile(r"\S+\.yaml:\d+:\d+: ", re.MULTILINE)
+# `rules test`: a problem of a file at file:line:col; a case that fails at its file:line
+PROBLEM = re.compile(r"\S+\.yaml:\d+:\d+: |^  FAIL .* \(\S+\.yaml:\d+\)$", re.MULTILINE)
 JUNK: list[Any] = ["high", 3, -1, 4.5, True, None, [], {}, ["x"], {"k": 1}, "", "x = 1"]
 
 
