@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.auth import ISSUER, TokenService, checked_secret
 from api.errors import AuthSettingsError, SettingsError
 from api.secret_files import create_secret_file, read_secret_file
-from audit.batch_tags import BatchKey, generate_batch_key
+from audit.batch_tags import BatchKey, derive_batch_key, generate_batch_key
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
@@ -118,13 +118,20 @@ class Settings(BaseSettings):
 
         It must never be stored in the database: it is what makes an event appended with
         the database credentials alone fail verify (:mod:`audit.batch_tags`). Its file is
-        by default ``audit-batch.key`` beside ``CLAIMS_AUDIT_KEY_FILE``.
+        by default ``audit-batch.key`` beside ``CLAIMS_AUDIT_KEY_FILE``; in development, with
+        the signer key given directly and no batch key file named, it is derived from the
+        signer key instead (no file is written).
         """
         if self.audit_batch_key is not None and self.audit_batch_key.get_secret_value():
             return _checked_batch(
                 self.audit_batch_key.get_secret_value().strip(), "CLAIMS_AUDIT_BATCH_KEY"
             )
         path = self.audit_batch_key_file or self.audit_key_file.with_name("audit-batch.key")
+        direct = self.audit_signer_key is not None and self.audit_signer_key.get_secret_value()
+        if direct and self.audit_batch_key_file is None and self.environment == "development":
+            # a signer key given directly (tests, one-off tools): derive the batch key from it
+            # rather than write a key file into the working directory
+            return derive_batch_key(self.signer_key())
         if path.exists():
             return _checked_batch(read_secret_file(path, "CLAIMS_AUDIT_BATCH_KEY_FILE"), str(path))
         if self.environment == "production":

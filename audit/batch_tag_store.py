@@ -7,7 +7,8 @@ caller's transaction; writers hold the append lock (:mod:`audit.store`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, Row, select
 
@@ -67,12 +68,22 @@ def first_tag(conn: Connection) -> StoredBatchTag | None:
     return None if row is None else _tag(row)
 
 
-def tags_from(conn: Connection, start_seq: int, end_seq: int | None = None) -> list[StoredBatchTag]:
-    """Tags ending at or after ``start_seq`` (and starting at or before ``end_seq``)."""
-    query = select(BATCH_TAGS).where(BATCH_TAGS.c.last_seq >= start_seq)
-    if end_seq is not None:
-        query = query.where(BATCH_TAGS.c.first_seq <= end_seq)
-    return [_tag(r) for r in conn.execute(query.order_by(BATCH_TAGS.c.last_seq)).all()]
+def tags_from(
+    conn: Connection, start_seq: int, end_seq: int | None = None, *, page: int = 2000
+) -> Iterator[StoredBatchTag]:
+    """Tags ending at or after ``start_seq`` (and starting at or before ``end_seq``), in
+    ``last_seq`` order, read in keyset pages."""
+    after = start_seq - 1
+    while True:
+        query = select(BATCH_TAGS).where(BATCH_TAGS.c.last_seq > after)
+        if end_seq is not None:
+            query = query.where(BATCH_TAGS.c.first_seq <= end_seq)
+        rows = conn.execute(query.order_by(BATCH_TAGS.c.last_seq).limit(page)).all()
+        for row in rows:
+            yield _tag(row)
+        if len(rows) < page:
+            return
+        after = int(str(rows[-1]._mapping["last_seq"]))
 
 
 def tag_walk(
@@ -86,18 +97,19 @@ def tag_walk(
     """The :class:`TagWalk` of a walk over events ``start_seq..end_seq`` (to the head)."""
     first = first_tag(conn)
     tags = tags_from(conn, start_seq, end_seq)
+    covering = next(tags, None)
     carry: list[str] = []
-    if tags and tags[0].first_seq < start_seq:
+    if covering is not None and covering.first_seq < start_seq:
         carry = [
             str(h)
             for h in conn.execute(
                 select(EVENTS.c.entry_hash)
-                .where(EVENTS.c.seq >= tags[0].first_seq, EVENTS.c.seq < start_seq)
+                .where(EVENTS.c.seq >= covering.first_seq, EVENTS.c.seq < start_seq)
                 .order_by(EVENTS.c.seq)
             ).scalars()
         ]
     return TagWalk(
-        tags,
+        itertools.chain([covering] if covering is not None else [], tags),
         key=key,
         origin=origin,
         legacy_end=None if first is None else first.first_seq - 1,

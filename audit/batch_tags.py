@@ -45,7 +45,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +57,7 @@ __all__ = [
     "StoredBatchTag",
     "TagWalk",
     "batch_message",
+    "derive_batch_key",
     "generate_batch_key",
 ]
 
@@ -114,6 +115,14 @@ def generate_batch_key() -> str:
     return f"{BATCH_KEY_PREFIX}{_key_id(raw)}+{base64.b64encode(raw).decode('ascii')}"
 
 
+def derive_batch_key(signer_key: str) -> str:
+    """A batch key derived from a signer key (HMAC-SHA256 of its text under a fixed label):
+    as secret as the signer key, for development setups that give only that one."""
+    raw = hmac.new(b"claims-audit-batch-key/derived/v1", signer_key.encode(), hashlib.sha256)
+    digest = raw.digest()
+    return f"{BATCH_KEY_PREFIX}{_key_id(digest)}+{base64.b64encode(digest).decode('ascii')}"
+
+
 def batch_message(origin: str, first_seq: int, last_seq: int, entry_hashes: Sequence[str]) -> bytes:
     """The bytes a batch tag authenticates (module docstring)."""
     if first_seq < 1 or last_seq - first_seq + 1 != len(entry_hashes) or not entry_hashes:
@@ -140,15 +149,16 @@ class TagWalk:
     ``legacy_end`` is the last ``seq`` of the legacy prefix (events before the first tag;
     ``None`` when there is no tag at all: every event is legacy); ``adopted`` says the first
     tag is an ``adoption`` tag over it. ``tags`` are the stored tags from the one covering
-    the walk's first event (``start_seq``) on, and ``carry`` the entry hashes of that tag's
-    events before ``start_seq``. With ``key`` ``None`` only the coverage is checked
+    the walk's first event (``start_seq``) on, in ``last_seq`` order (read lazily), and
+    ``carry`` the entry hashes of that tag's events before ``start_seq``. With ``key``
+    ``None`` only the coverage is checked
     (:attr:`keyless`), not the HMACs: a verifier without the secret cannot tell a forged
     tag. Raises :class:`TamperError` / :class:`ChainError` at the first bad ``seq``.
     """
 
     def __init__(
         self,
-        tags: Sequence[StoredBatchTag],
+        tags: Iterable[StoredBatchTag],
         *,
         key: BatchKey | None,
         origin: str,
@@ -157,7 +167,9 @@ class TagWalk:
         start_seq: int = 1,
         carry: Sequence[str] = (),
     ) -> None:
-        self._pending = sorted(tags, key=lambda t: t.last_seq, reverse=True)
+        # read one tag ahead, in last_seq order: a long log's tags are never all in memory
+        self._tags: Iterator[StoredBatchTag] = iter(tags)
+        self._peek = next(self._tags, None)
         self._key = key
         self._origin = origin
         self.legacy_end = legacy_end
@@ -167,9 +179,14 @@ class TagWalk:
         self.legacy_seen = 0
         self._current: StoredBatchTag | None = None
         self._hashes: list[str] = []
-        if self._pending and self._pending[-1].first_seq < start_seq:
-            self._current = self._pending.pop()
+        if self._peek is not None and self._peek.first_seq < start_seq:
+            self._current = self._take()
             self._hashes = list(carry)
+
+    def _take(self) -> StoredBatchTag | None:
+        taken = self._peek
+        self._peek = next(self._tags, None)
+        return taken
 
     def see(self, seq: int, entry_hash: str) -> None:
         """Account for event ``seq``; checks its tag when ``seq`` ends one."""
@@ -177,7 +194,7 @@ class TagWalk:
             self.legacy_seen += 1
             return
         if self._current is None or seq > self._current.last_seq:
-            following = self._pending.pop() if self._pending else None
+            following = self._take()
             if following is None or following.first_seq > seq:
                 raise TamperError(seq, _NO_TAG.format(seq=seq))
             if following.first_seq < seq or following.last_seq < following.first_seq:
@@ -198,7 +215,7 @@ class TagWalk:
 
     def finish(self, last_seq: int) -> None:
         """After the walk's last event: a tag reaching past it means events were removed."""
-        beyond = [t for t in (self._current, *self._pending) if t and t.last_seq > last_seq]
+        beyond = [t for t in (self._current, self._peek) if t and t.last_seq > last_seq]
         if beyond:
             tag = beyond[0]
             raise ChainError(

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
+from audit.adoption import adopt_legacy_prefix
+from audit.batch_tag_store import tags_from
 from audit.batch_tags import generate_batch_key
 from audit.canonical import canonical_json, sha256_hex
 from audit.chain import StoredEvent, VerifyReport, entry_hash
@@ -333,3 +335,35 @@ def test_an_idle_tail_gets_its_timed_checkpoint_without_another_append(
     found = latest_checkpoint(store.engine)
     assert found is not None and found.tree_size == 2
     assert checkpoint_if_due(store.engine, timed) is None  # nothing unsigned any more
+
+
+def test_verify_from_a_later_seq_checks_the_tag_it_starts_inside(
+    store: Store, config: AuditConfig
+) -> None:
+    legacy = replace(config, batch_key=None, checkpoint_every=0)
+    for i in range(12):
+        append(store, legacy, i)
+    adopt_legacy_prefix(store.engine, config=config, actor="ops", reason="test")
+    for i in range(12, 15):
+        append(store, config, i)
+    for from_seq in (1, 5, 13):
+        report = verify_store(
+            store.engine,
+            verifier_key=VERIFIER,
+            origin=ORIGIN,
+            batch_key=config.batch(),
+            from_seq=from_seq,
+        )
+        assert report.ok, (from_seq, report.problem)
+        assert report.tags is not None and report.tags.adopted
+    store.bypass(f"UPDATE audit_event SET entry_hash = '{'ab' * 32}' WHERE seq = 3")
+    report = verify_store(
+        store.engine, verifier_key=VERIFIER, origin=ORIGIN, batch_key=config.batch(), from_seq=5
+    )
+    # events before --from are taken as they are, but the adoption tag spanning --from is
+    # checked over their stored entry hashes
+    assert isinstance(report.problem, TamperError) and report.problem.seq == 1
+    assert "batch tag 1..12 does not verify" in report.problem.reason
+    with store.connect() as conn:
+        # read in pages of 2: the adoption tag (1..12), then one per append (13..16)
+        assert [t.last_seq for t in tags_from(conn, 1, page=2)] == [12, 13, 14, 15, 16]

@@ -426,3 +426,40 @@ def test_adopt_tags_a_trail_written_before_batch_tags(
     assert "every event is covered (the legacy prefix by its adoption tag)" in result.stdout
     result = claims("audit", "adopt", "--reason", "again")
     assert result.exit_code == 2 and "nothing to adopt" in result.stderr
+
+
+def test_verify_against_an_http_witness_the_service_sends_checkpoints_to(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from audit.witness_http import CosignerKey, WitnessServer
+
+    key = CosignerKey.load_or_create(workdir / "w" / "witness.key", "witness.test/w1")
+    server = WitnessServer(workdir / "w", log_key=public_key(), key=key)
+    httpd = server.serve("127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        monkeypatch.setenv("CLAIMS_AUDIT_WITNESS_URL", url)
+        monkeypatch.setenv("CLAIMS_AUDIT_WITNESS_KEY", key.verifier_key())
+        get_settings.cache_clear()
+        for _ in range(4):
+            append_decision("--backend", "native")
+        result = claims("audit", "verify", "--witness", url)
+        assert result.exit_code == 0, result.output
+        assert "ok: the trail holds all 1 checkpoints kept outside the database" in result.stdout
+        db = sqlite3.connect(workdir / "var" / "claims.db")
+        for table in ("audit_event", "checkpoint", "audit_batch_tag"):
+            db.execute(f"DROP TRIGGER {table}_no_delete")
+            db.execute(f"DELETE FROM {table}")
+        db.commit()
+        db.close()
+        result = claims("audit", "verify", "--witness", url)
+        assert result.exit_code == 1
+        assert "TRUNCATED: checkpoint 3 was witnessed but the log holds only 0" in result.stderr
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
