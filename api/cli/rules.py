@@ -19,7 +19,15 @@ from typing import Any
 
 import click
 
-from api.cli.common import FINDINGS, OK, backend_option, example, fail, load_ruleset
+from api.cli.common import (
+    FINDINGS,
+    OK,
+    backend_option,
+    example,
+    fail,
+    load_ruleset,
+    ruleset_dirs,
+)
 from api.cli.rules_backend import backend_report_command
 from api.cli.rules_revisions import diff_command, impact_command
 from engine.errors import Diagnostic
@@ -238,23 +246,6 @@ def _check_schema(kind: str, path: Path, text: str) -> bool:
     return True
 
 
-def ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
-    """Ruleset folders named directly, found one level below (``rulesets``), or containing a
-    named file (pre-commit passes the files a commit touches)."""
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if (path / "ruleset.yaml").is_file():
-            out.append(path)
-        elif path.is_dir():
-            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
-        elif path.is_file() and (owner := _owning_ruleset(path)) is not None:
-            out.append(owner)
-        elif not path.is_file():
-            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
-    return list(dict.fromkeys(out))
-
-
 def rights_dirs(paths: tuple[str, ...]) -> list[Path]:
     """Rights knowledge-base folders (holding rights.yaml) named, one level below, or
     containing a named file."""
@@ -268,13 +259,6 @@ def rights_dirs(paths: tuple[str, ...]) -> list[Path]:
         elif path.is_file():
             out.extend(f for f in path.parents if (f / RIGHTS_FILE).is_file())
     return list(dict.fromkeys(out))
-
-
-def _owning_ruleset(path: Path) -> Path | None:
-    for folder in path.parents:
-        if (folder / "ruleset.yaml").is_file():
-            return folder
-    return None
 
 
 rules_group.add_command(diff_command)  # api/cli/rules_revisions.py

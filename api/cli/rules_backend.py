@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.cli.common import example, fail, load_ruleset, parse_as_of, read_claim
+from api.cli.common import example, fail, load_ruleset, parse_as_of, read_claim, ruleset_dirs
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -60,7 +60,7 @@ def backend_report_command(
     claims = _corpus(Path(claims_dir))
     backend = available_backends()[0]
     reports = [
-        _report(root, claims, when, backend) for root in _ruleset_dirs(paths or ("rulesets",))
+        _report(root, claims, when, backend) for root in ruleset_dirs(paths or ("rulesets",))
     ]
     if fmt == "json":
         click.echo(json.dumps({"backend": backend, "rulesets": reports}, indent=2))
@@ -69,20 +69,6 @@ def backend_report_command(
         click.echo(_text(report))
     if backend != "durable":
         click.echo("(durable-rules is not installed: per-claim fallbacks are not counted)")
-
-
-def _ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
-    """Ruleset folders named directly or found one level below (``rulesets``)."""
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if (path / "ruleset.yaml").is_file():
-            out.append(path)
-        elif path.is_dir():
-            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
-        else:
-            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
-    return list(dict.fromkeys(out))
 
 
 def _corpus(folder: Path) -> list[tuple[Path, Claim]]:

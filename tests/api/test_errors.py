@@ -48,6 +48,7 @@ from engine.errors import (
     Problem,
     RulesetError,
     TimelineError,
+    UnknownDiagnosticCodeError,
     UnknownRuleError,
 )
 from engine.expression.parser import ExpressionSyntaxError
@@ -129,6 +130,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     CalendarError: (CalendarError("CN", dt.date(2031, 1, 1), "2004-2026"), 422, "cannot-evaluate"),
     UnknownRuleError: (UnknownRuleError("x", "cn-health", ("a",), ""), 404, "unknown-rule"),
     UnknownSemanticsError: (UnknownSemanticsError("9.9.9"), 422, "cannot-evaluate"),
+    UnknownDiagnosticCodeError: (UnknownDiagnosticCodeError("E-NOPE"), 500, "internal"),
     NotLowerable: (NotLowerable(), 422, "cannot-evaluate"),
     BackendError: (BackendError("durable", "swallowed"), 422, "cannot-evaluate"),
     # audit

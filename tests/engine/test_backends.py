@@ -48,6 +48,8 @@ CATEGORIES = [
 ]  # fmt: skip
 LEVELS = ["grade1", "grade2", "grade3", "other"]
 STATUSES = ["in_force", "lapsed", "cancelled", "suspended", "expired"]
+# The payment-cutting clauses that need proof of explanation at sale (IL art. 17).
+CLAUSES = ["deductible", "coinsurance", "designated_providers", "waiting_period"]
 DOCUMENTS = [
     "claim_form", "id_copy", "invoice", "itemized_bill", "discharge_summary",
     "medical_record", "diagnosis_certificate", "bank_account", "police_report", "other",
@@ -183,7 +185,29 @@ def policies(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
     }
     if sometimes(draw, 5):  # the insurer learnt of a possible non-disclosure (IL art. 16)
         policy["nondisclosure_learned_date"] = (start + dt.timedelta(days=offset)).isoformat()
+    if policy["status"] != "in_force" and not sometimes(draw):  # before, at or after the loss
+        took_effect = start + dt.timedelta(days=offset + draw(st.sampled_from([-1, 0, 1, 30])))
+        policy["status_effective_date"] = took_effect.isoformat()
+    policy["explained_clauses"] = draw(explained_clauses(policy["exclusions"]))
     return policy, offset
+
+
+@st.composite
+def explained_clauses(draw: st.DrawFn, exclusions: list[str]) -> list[dict[str, Any]]:
+    """Proof of explanation at sale: usually for every clause, sometimes for only some."""
+    kinds = (
+        CLAUSES if draw(st.booleans()) else draw(st.lists(st.sampled_from(CLAUSES), unique=True))
+    )
+    excluded = (
+        exclusions
+        if draw(st.booleans())
+        else draw(st.lists(st.sampled_from(exclusions or [""]), unique=True))
+    )
+    return [{"clause": kind, "sales_record": "SR-1"} for kind in kinds] + [
+        {"clause": "exclusion", "category": category, "sales_record": "SR-1"}
+        for category in excluded
+        if category
+    ]
 
 
 @st.composite
@@ -219,6 +243,7 @@ def claims(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime]:
             "service_date": (onset - dt.timedelta(days=10)).isoformat(),
             "amount": str(draw(money(high=Decimal(5000)))),
             "outcome": draw(st.sampled_from(["approve", "partial", "deny", "pend", "refer"])),
+            **paid_on_it(draw),
         }
         for n in range(draw(st.integers(0, 2)))
     ]
@@ -245,7 +270,16 @@ def claims(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime]:
         prior_claims=prior,
     )
     claim["member"]["id_number"] = draw(id_numbers())
+    born = dt.date(1940, 1, 1) + dt.timedelta(days=draw(st.integers(0, 365 * 65)))
+    claim["member"]["birth_date"] = born.isoformat()  # members under and over 65
     return claim, as_of
+
+
+def paid_on_it(draw: st.DrawFn) -> dict[str, str]:
+    """What a prior claim paid: usually recorded (often 0.00 or a lot), sometimes unknown."""
+    if sometimes(draw):
+        return {}
+    return {"paid": str(draw(st.one_of(st.just(Decimal("0.00")), money(high=Decimal(30000)))))}
 
 
 def for_ruleset(program: Program, claim: dict[str, Any]) -> dict[str, Any]:
