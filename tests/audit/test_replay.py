@@ -212,7 +212,8 @@ def test_a_decision_a_newer_engine_wrote_says_so(sqlite_store: Store) -> None:
         decision=evaluate(program, claim, as_of=AS_OF, backend="native"),
     )
     stored = dict(good["decision"])  # type: ignore[arg-type]
-    stored["engine"] = {"backend": "native", "version": "9.0.0+native.1", "fallbacks": []}
+    # ``fallbacks`` is known since issue 18: a field this engine has never heard of
+    stored["engine"] = {"backend": "native", "version": "9.0.0+native.1", "shards": 4}
     event = append_event(
         sqlite_store.engine,
         event_type=DECISION_EVENT,
@@ -220,5 +221,5 @@ def test_a_decision_a_newer_engine_wrote_says_so(sqlite_store: Store) -> None:
         payload={**good, "decision": stored},
         actor="t",
     )
-    with pytest.raises(ReplayError, match=r"engine\.fallbacks: .*engine semantics '9\.0\.0'"):
+    with pytest.raises(ReplayError, match=r"engine\.shards: .*engine semantics '9\.0\.0'"):
         Replayer(sqlite_store.engine).replay(event.event_id)
