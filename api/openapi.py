@@ -105,9 +105,11 @@ _DESCRIPTIONS = {
     403: "the caller's role may not do this",
     404: "no such resource (or not the caller's)",
     409: "conflicts with what is stored",
+    412: "If-Match names a version that is no longer current: read again",
     413: "the body is larger than 1 MiB",
     415: "the body is not declared as JSON",
     422: "invalid request (or body not JSON): every problem in `errors`, by path",
+    428: "If-Match is required: send the ETag (or decision id) read last",
     503: "the audit trail or the ruleset is unavailable",
 }
 _WWW_AUTHENTICATE = {

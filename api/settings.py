@@ -56,6 +56,7 @@ CLAIMS_RIGHTS_DIR          ``rulesets/rights``                     member-rights
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -97,6 +98,8 @@ class Settings(BaseSettings):
     assist_structured_output: StructuredMethod = "json_schema"
     rights_dir: Path | None = None
     engine_backend: Literal["native", "durable"] = "native"
+    #: An override paying more than the rules by more than this waits for a second person.
+    override_approval_threshold: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2)
 
     def signer_key(self) -> str:
         """The audit signer key: set, read from the key file, or generated (development)."""
