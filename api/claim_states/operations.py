@@ -21,6 +21,7 @@ from engine.claim import Document, Event, load_claim
 from engine.errors import ClaimValidationError, EngineError, Problem
 from engine.evaluate import evaluate
 from engine.lifecycle import ClaimEvent, amendment, propose_override, summarize_decision
+from engine.lifecycle.errors import SelfApprovalError
 from engine.lifecycle.events import (
     AppealReceived,
     DocumentReceived,
@@ -165,8 +166,25 @@ def propose(
     return life.write(claim_id, actor=actor, build=build)
 
 
+def _person(actor: str) -> str:
+    """The person behind an actor (``role:sub``): the same person under another role is
+    still the author."""
+    return actor.split(":", 1)[-1]
+
+
+def _not_the_author(ctx: Context, override_id: str) -> None:
+    record = ctx.state.pending_override
+    if (
+        record is not None
+        and record.plan.override_id == override_id
+        and _person(record.proposed_by) == _person(ctx.actor)
+    ):
+        raise SelfApprovalError(override_id=override_id, actor=ctx.actor)
+
+
 def approve(life: ClaimLife, claim_id: str, override_id: str, *, actor: str) -> Written:
     def build(ctx: Context) -> ClaimEvent:
+        _not_the_author(ctx, override_id)
         return OverrideApproved(override_id=override_id, at=ctx.now, actor=ctx.actor)
 
     return life.write(claim_id, actor=actor, build=build)
@@ -174,6 +192,7 @@ def approve(life: ClaimLife, claim_id: str, override_id: str, *, actor: str) -> 
 
 def reject(life: ClaimLife, claim_id: str, override_id: str, reason: str, *, actor: str) -> Written:
     def build(ctx: Context) -> ClaimEvent:
+        _not_the_author(ctx, override_id)
         return OverrideRejected(override_id=override_id, reason=reason, at=ctx.now, actor=ctx.actor)
 
     return life.write(claim_id, actor=actor, build=build)
