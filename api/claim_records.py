@@ -1,4 +1,8 @@
-"""Storing claims taken in: intake (idempotent), reading, appending timeline events.
+"""Storing claims taken in: intake (idempotent), reading, the claim's current form.
+
+``claim_record.body`` is the claim's current version as its life's state holds it
+(:mod:`api.claim_states` rewrites it, with the state, in the transaction of every change);
+it is what intake's idempotency compares with, besides the claim as first taken in.
 
 Intake is idempotent twice over: on ``claim_id`` (the same claim sent again is answered with
 the stored one; a *different* body under a stored claim id is a conflict) and on the
@@ -18,7 +22,6 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +37,7 @@ from audit.errors import CanonicalError
 from audit.store import now_text
 from engine.claim import Claim, claim_to_json_dict, load_claim
 from engine.decision import canonical_json
-from engine.errors import ClaimValidationError, Problem
+from engine.errors import Problem
 
 __all__ = ["ClaimRecords", "Intake"]
 
@@ -236,35 +239,3 @@ class ClaimRecords:
         if self.rulesets is None:
             return 0
         return sla_index.rebuild(self.engine, self.rulesets, everything=everything)
-
-    def append_event(
-        self, claim_id: str, raw: Any, check: Callable[[Claim], None]
-    ) -> tuple[Claim, int]:
-        """Validate ``raw`` as an event, append it; returns the claim and the event's index.
-
-        ``check`` sees the claim with the event appended before anything is stored (the
-        ruleset's timeline checks); whatever it raises leaves the stored claim unchanged.
-        """
-        if not isinstance(raw, dict):
-            raise invalid_claim([Problem("", "must be an event object {type, at, detail}")])
-        with Session(self.engine) as session:
-            record = session.get(ClaimRecord, claim_id, with_for_update=True)
-            if record is None:
-                raise ProblemError(404, f"there is no claim {claim_id}")
-            data = json.loads(record.body)
-            index = len(data.get("events") or [])
-            data["events"] = [*(data.get("events") or []), raw]
-            try:
-                claim = load_claim(data)
-            except ClaimValidationError as exc:
-                raise invalid_claim(
-                    exc.problems, f"the event is invalid ({len(exc.problems)} problem(s))"
-                ) from None
-            _auditable(claim)
-            check(claim)
-            record.body = _text(claim)
-            record.updated_at = now_text()
-            session.add(record)
-            self._index(session, claim)
-            session.commit()
-        return claim, index

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from api.claim_states.trail import LIFE_PREFIX, life_events, stored_life_events
@@ -23,7 +23,15 @@ from audit.models import EVENTS
 from audit.store import now_text
 from engine.lifecycle import ClaimState, fold
 
-__all__ = ["Difference", "etag_of", "put_state", "read_state", "rebuild_states", "state_of_row"]
+__all__ = [
+    "Difference",
+    "etag_of",
+    "put_state",
+    "read_state",
+    "rebuild_states",
+    "state_of_row",
+    "status_counts",
+]
 
 
 def etag_of(state: ClaimState) -> str:
@@ -60,6 +68,13 @@ def read_state(engine: Engine, claim_id: str) -> ClaimState | None:
     with engine.connect() as conn, Session(bind=read_only(conn)) as session:
         row = session.get(ClaimStateRow, claim_id)
         return state_of_row(row) if row is not None else None
+
+
+def status_counts(engine: Engine) -> dict[str, int]:
+    """How many claims have each status (what ``/metrics`` reports)."""
+    query = select(ClaimStateRow.status, func.count()).group_by(ClaimStateRow.status)  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return {str(status): int(n) for status, n in conn.execute(query)}
 
 
 @dataclass(frozen=True, slots=True)
