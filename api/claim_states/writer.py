@@ -61,6 +61,12 @@ class Written:
 Build = Callable[[Context], ClaimEvent]
 
 
+def _now() -> dt.datetime:
+    """Now in whole seconds, as an ``as_of`` left out is (:func:`api.instants.parse_instant`):
+    what is recorded now is seen by an evaluation asked for now, even in the same second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 class ClaimLife:
     def __init__(
         self,
@@ -102,7 +108,7 @@ class ClaimLife:
         """Record the intake of ``claim`` in the caller's transaction; the claim as stored
         (with what intake implies on its timeline)."""
         ir = self.ruleset(claim).program.ir
-        now = dt.datetime.now(dt.UTC)
+        now = _now()
         admission = admit(
             ClaimState(), intake(claim, ir=ir, at=now, actor=actor), ir=ir, config=self.config
         )
@@ -133,7 +139,7 @@ class ClaimLife:
                 session=session,
                 state=state,
                 ruleset=self.ruleset(state.claim),
-                now=dt.datetime.now(dt.UTC),
+                now=_now(),
                 actor=actor,
             )
             event = build(context)

@@ -69,7 +69,7 @@ def _claim(claim_id: str, *, complete: bool) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 class ClaimLifeMachine(RuleBasedStateMachine):
