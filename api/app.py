@@ -21,12 +21,11 @@ from sqlalchemy import Engine, text
 from starlette.types import ASGIApp
 
 from api import migrations
-from api.auth import AuthSettings
 from api.claim_records import ClaimRecords
-from api.claim_states.problems import install_lifecycle_handlers
 from api.claim_states.writer import ClaimLife
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
 from api.request_context import RequestContext
 from api.routes import audit, claim_life, claims, members, ops, review_notes, unmask
@@ -75,13 +74,11 @@ def _prepare_database(engine: Engine, *, migrate: bool, claims: ClaimRecords) ->
 def create_app(
     settings: Settings | None = None,
     *,
-    auth: AuthSettings | None = None,
     rulesets_root: Path | None = None,
     migrate: bool = True,
 ) -> FastAPI:
     """The application over ``settings`` (default: :func:`api.settings.get_settings`)."""
     settings = settings or get_settings()
-    auth = auth or AuthSettings()
     config = settings.audit_config()
     engine = create_engine(config.database_url, pool_size=settings.db_pool_size)
     rulesets = RulesetCatalog(rulesets_root or default_rulesets_root())
@@ -91,7 +88,7 @@ def create_app(
         settings=settings,
         audit=config,
         engine=engine,
-        tokens=auth.token_service(),
+        tokens=settings.token_service(),
         rulesets=rulesets,
         claims=records,
         metrics=Metrics(),
@@ -128,7 +125,7 @@ def create_app(
     )
     app.state.claims = state
     install_error_handlers(app)
-    install_lifecycle_handlers(app)
     for module in (claims, claim_life, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
+    install_member_pages(app, state)
     return app

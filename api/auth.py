@@ -21,40 +21,34 @@ development tokens when ``CLAIMS_JWT_PRIVATE_KEY_FILE`` names the matching priva
 
 Verifying a token costs more than many requests' own work, so a :class:`TokenService`
 remembers the principals of recently verified tokens (by exact token text, until their
-``exp``). This class lives here, beside :class:`api.settings.Settings`, with the same
-``CLAIMS_`` prefix.
+``exp``). The settings above are fields of the one :class:`api.settings.Settings`, which
+builds the service with :meth:`~api.settings.Settings.token_service`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.errors import ProblemError
+from api.errors import AuthSettingsError, ProblemError
 from api.roles import ROLES, STAFF
-from api.secret_files import create_secret_file
 
 __all__ = [
     "ROLES",
     "STAFF",
-    "AuthSettings",
     "AuthSettingsError",
     "Principal",
     "TokenService",
+    "checked_secret",
 ]
 
 MIN_SECRET = 32
@@ -64,109 +58,11 @@ ISSUER = "claims-service"
 TOKEN_CACHE_SIZE = 4096
 
 
-class AuthSettingsError(Exception):
-    """The JWT secret is missing (production) or unusable."""
-
-
-class AuthSettings(BaseSettings):
-    """``CLAIMS_JWT_*`` settings (module docstring)."""
-
-    model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
-
-    jwt_secret: SecretStr | None = None
-    jwt_secret_file: Path = Path("var/jwt-secret")
-    jwt_public_key: str | None = None
-    jwt_public_key_file: Path | None = None
-    jwt_private_key_file: Path | None = None
-    jwt_issuer: str = Field(default=ISSUER, min_length=1)
-    jwt_audience: str | None = None
-    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    environment: Literal["development", "production"] = "development"
-
-    @field_validator("jwt_public_key", "jwt_audience", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """``CLAIMS_JWT_AUDIENCE=`` (set but empty) means no audience, not the audience ""."""
-        return None if isinstance(value, str) and not value.strip() else value
-
-    def _not_placeholder(self, secret: str, source: str) -> str:
-        if self.environment == "production" and _PLACEHOLDER.search(secret):
-            raise AuthSettingsError(
-                f"{source} is a placeholder: in production set a random secret of "
-                f"{MIN_SECRET}+ characters (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)"
-            )
-        return secret
-
-    @property
-    def algorithm(self) -> Literal["HS256", "RS256"]:
-        """RS256 when a public key is configured, else HS256."""
-        return "RS256" if self.jwt_public_key or self.jwt_public_key_file else "HS256"
-
-    def token_service(self) -> TokenService:
-        """The verifier (and, where a signing key is at hand, issuer) these settings describe."""
-        if self.algorithm == "HS256":
-            return TokenService(
-                self.secret(),
-                ttl_seconds=self.jwt_ttl_seconds,
-                issuer=self.jwt_issuer,
-                audience=self.jwt_audience,
-            )
-        return TokenService.rs256(
-            self._public_key(),
-            private_key=self._private_key(),
-            ttl_seconds=self.jwt_ttl_seconds,
-            issuer=self.jwt_issuer,
-            audience=self.jwt_audience,
-        )
-
-    def _public_key(self) -> str:
-        if self.jwt_public_key and self.jwt_public_key_file:
-            raise AuthSettingsError(
-                "set CLAIMS_JWT_PUBLIC_KEY or CLAIMS_JWT_PUBLIC_KEY_FILE, not both"
-            )
-        if self.jwt_public_key:
-            return self.jwt_public_key
-        assert self.jwt_public_key_file is not None  # by self.algorithm
-        return _read_key(self.jwt_public_key_file, "CLAIMS_JWT_PUBLIC_KEY_FILE")
-
-    def _private_key(self) -> str | None:
-        if self.jwt_private_key_file is None:
-            return None
-        return _read_key(self.jwt_private_key_file, "CLAIMS_JWT_PRIVATE_KEY_FILE")
-
-    def secret(self) -> str:
-        """The signing secret: set, read from the file, or generated (development only).
-        In production a placeholder (``.env.example``'s, or any secret saying "change me")
-        is refused."""
-        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
-            secret = _checked(self.jwt_secret.get_secret_value().strip(), "CLAIMS_JWT_SECRET")
-            return self._not_placeholder(secret, "CLAIMS_JWT_SECRET")
-        path = self.jwt_secret_file
-        if path.exists():
-            return self._not_placeholder(_read(path), f"the JWT secret file {path}")
-        if self.environment == "production":
-            raise AuthSettingsError(
-                "no JWT secret: set CLAIMS_JWT_SECRET or provide CLAIMS_JWT_SECRET_FILE "
-                f"({path}); secrets are only generated in development"
-            )
-        return _generate(path)
-
-
-_PLACEHOLDER = re.compile(r"change.?me|replace.?me|placeholder|your.?secret", re.IGNORECASE)
-
-
-def _checked(secret: str, source: str) -> str:
+def checked_secret(secret: str, source: str) -> str:
+    """``secret`` if it is long enough for HS256, else :class:`AuthSettingsError`."""
     if len(secret) < MIN_SECRET:
         raise AuthSettingsError(f"{source} must be at least {MIN_SECRET} characters")
     return secret
-
-
-def _read_key(path: Path, source: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuthSettingsError(f"cannot read {source} {path}: {exc}") from None
 
 
 def _rsa_key(pem: str, *, private: bool) -> Any:
@@ -187,20 +83,6 @@ def _rsa_key(pem: str, *, private: bool) -> Any:
     if key.key_size < MIN_RSA_BITS:
         raise AuthSettingsError(f"the JWT {kind} key has {key.key_size} bits: use {MIN_RSA_BITS}+")
     return key
-
-
-def _read(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuthSettingsError(f"cannot read the JWT secret file {path}: {exc}") from None
-    return _checked(text, f"the JWT secret file {path}")
-
-
-def _generate(path: Path) -> str:
-    """A new random secret in ``path``, or the one another process wrote first."""
-    secret = secrets.token_urlsafe(48)
-    return secret if create_secret_file(path, secret) else _read(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +114,7 @@ class TokenService:
         issuer: str = ISSUER,
         audience: str | None = None,
     ) -> None:
-        checked = _checked(secret, "the JWT secret")
+        checked = checked_secret(secret, "the JWT secret")
         self._setup("HS256", checked, checked, ttl_seconds, issuer, audience)
 
     @classmethod

@@ -28,7 +28,7 @@ from api.claim_states.trail import LIFE_PREFIX
 from api.deps import AppState
 from api.errors import ProblemError
 from audit.chain import StoredEvent
-from audit.errors import AuditError, ReplayError
+from audit.errors import AuditError
 from audit.replay import DECISION_EVENT, recorded_decision
 from audit.store import events_for_claim, get_event
 from engine.lifecycle.decisions import PAYING
@@ -124,10 +124,7 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
             "reason": payload.get("reason"),
             "overrides": payload.get("overrides"),
         }
-    try:
-        decision = recorded_decision(event).json_form()
-    except ReplayError as exc:
-        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
+    decision = recorded_decision(event).json_form()
     return {
         **common,
         "source": "rules",

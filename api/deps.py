@@ -31,7 +31,7 @@ from audit.config import AuditConfig
 from llm_assist.config import AssistConfig
 from llm_assist.rights import RightsBase
 
-__all__ = ["AppState", "Caller", "State", "allow", "get_state"]
+__all__ = ["AppState", "Caller", "Config", "State", "allow", "get_app_settings", "get_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,15 @@ async def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """The application's :class:`~api.settings.Settings`, read once when it was built (by
+    default :func:`api.settings.get_settings`, cached for the process)."""
+    return _state(request).settings
+
+
+Config = Annotated[Settings, Depends(get_app_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `claims token --role R`")
 

@@ -13,11 +13,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from api.errors import ApiError
+
 WORKTREE = "WORKTREE"
 _TIMEOUT = 60
 
 
-class GitError(Exception):
+class GitError(ApiError):
     """git is missing or failed, or a revision or path does not exist: a user-fixable error."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from api.errors import ApiError
 
-class InstantError(ValueError):
+
+class InstantError(ApiError, ValueError):
     """Why a text is not an instant: ``missing_offset`` tells a naive date-time from garbage."""
 
     def __init__(self, text: str, *, missing_offset: bool) -> None:

@@ -26,7 +26,6 @@ from api.claim_states.views import current_view
 from api.deps import AppState
 from api.errors import ProblemError
 from audit.chain import StoredEvent
-from audit.errors import AuditError, CanonicalError
 from audit.store import append_event, events_for_claim
 from engine.claim import Claim
 from engine.decision import Decision
@@ -63,10 +62,7 @@ def draft_for_claim(
 
 
 def _events(state: AppState, claim_id: str) -> list[StoredEvent]:
-    try:
-        return events_for_claim(state.engine, claim_id=claim_id)
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    return events_for_claim(state.engine, claim_id=claim_id)
 
 
 def request_note(
@@ -95,19 +91,14 @@ def request_note(
         "decision_event": current.decision_id,
         "language": request.language,
     }
-    try:
-        event = append_event(
-            state.engine,
-            event_type=REVIEW_NOTE_EVENT,
-            claim_id=claim_id,
-            payload=record,
-            actor=who.actor,
-            config=state.audit,
-        )
-    except CanonicalError as exc:
-        raise ProblemError(422, f"the note cannot be audited: {exc}") from None
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    event = append_event(
+        state.engine,
+        event_type=REVIEW_NOTE_EVENT,
+        claim_id=claim_id,
+        payload=record,
+        actor=who.actor,
+        config=state.audit,
+    )
     state.metrics.review_notes.labels(draft.provider, draft.verdict).inc()
     return _entry(event)
 

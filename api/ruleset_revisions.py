@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from api.errors import ApiError
 from api.git_revisions import WORKTREE, GitError, Repo
 from engine.errors import Diagnostic
 from engine.ruleset.compiler import compile_with_diagnostics
@@ -19,7 +20,7 @@ from engine.ruleset.ir import RulesetIR
 from engine.ruleset.source import RULESET_FILE
 
 
-class RulesetLoadError(Exception):
+class RulesetLoadError(ApiError):
     """A ruleset could not be found or compiled at a revision; ``diagnostics`` lists why."""
 
     def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = ()) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from api.errors import RulesetUnavailable, UnknownRuleset
 from api.git_revisions import git_revision
 from api.routing import ruleset_for_claim
 from audit.snapshot import RulesetSnapshot, snapshot_ruleset
@@ -32,12 +33,9 @@ __all__ = [
     "ReloadReport",
     "RulesetCatalog",
     "RulesetUnavailable",
+    "UnknownRuleset",
     "default_rulesets_root",
 ]
-
-
-class RulesetUnavailable(Exception):
-    """The routed ruleset folder is missing or does not compile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +189,7 @@ def _prepare(catalog: RulesetCatalog, name: str) -> tuple[ReloadReport, LoadedRu
 
     folder = catalog.root / name
     if not (folder / "ruleset.yaml").is_file():
-        raise RulesetUnavailable(f"ruleset {name!r} is not installed ({folder})")
+        raise UnknownRuleset(f"ruleset {name!r} is not installed ({folder})")
     with catalog._lock:
         current = catalog._loaded.get(name)
     previous = current.snapshot.content_hash if current else None

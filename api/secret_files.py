@@ -1,10 +1,31 @@
-"""Secrets the embedded default generates on its first run (audit signer key, JWT secret)."""
+"""Secrets in files: the one reader of every ``*_FILE`` setting, and the secrets the embedded
+default generates on its first run (audit signer key, JWT secret)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from api.errors import SettingsError
+
+
+def read_secret_file(
+    path: Path,
+    variable: str,
+    *,
+    strip: bool = True,
+    error: type[SettingsError] = SettingsError,
+) -> str:
+    """The text of the secret file ``path`` named by the setting ``variable`` (surrounding
+    whitespace stripped unless ``strip=False``), or ``error`` saying which setting names an
+    unreadable file. The message never holds any of the file's content."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise error(f"cannot read {variable} {path}: {reason}") from None
+    return text.strip() if strip else text
 
 
 def create_secret_file(path: Path, secret: str) -> bool:

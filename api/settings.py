@@ -1,115 +1,106 @@
-"""Settings of the service and the CLI, from ``CLAIMS_*`` environment variables.
+"""One ``Settings`` of the service and the CLI, from ``CLAIMS_*`` environment variables.
 
 ``api`` is the only place that reads the environment: the parts get plain config objects
-built here (:meth:`Settings.audit_config` for :mod:`audit`).
+built here (:meth:`Settings.audit_config` for :mod:`audit`, :meth:`Settings.assist_config`
+for :mod:`llm_assist`, :meth:`Settings.token_service` for the bearer tokens of
+:mod:`api.auth`). Every variable, its default and its meaning is in the README's settings
+table (a test fails when a field is missing from it, or the table names one that is not a
+field). ``CLAIMS_ENVIRONMENT`` is the one environment flag: in ``production`` nothing secret
+is ever generated and placeholders are refused. Secrets given as files (the ``*_FILE``
+variables, and ``CLAIMS_AUDIT_KEY_FILE``) are all read by one reader,
+:func:`api.secret_files.read_secret_file`; a secret set directly wins over its file.
 
-========================== ======================================= ==========================
-variable                   default                                 meaning
-========================== ======================================= ==========================
-CLAIMS_DATABASE_URL        ``sqlite:///var/claims.db``             SQLAlchemy URL; relative
-                                                                   SQLite paths are from the
-                                                                   working directory, whose
-                                                                   ``var/`` is created
-CLAIMS_DB_POOL_SIZE        ``20``                                  database connections kept
-                                                                   per process (as many more
-                                                                   opened under bursts); on
-                                                                   PostgreSQL keep workers x
-                                                                   2 x this under
-                                                                   ``max_connections``
-CLAIMS_AUDIT_ORIGIN        ``claims.example/audit``                the log's name on signed
-                                                                   checkpoints; the signer
-                                                                   key must bear this name
-CLAIMS_AUDIT_SIGNER_KEY    unset                                   Ed25519 signer key text
-                                                                   (``PRIVATE+KEY+...``)
-CLAIMS_AUDIT_KEY_FILE      ``var/audit-signer.key``                used when no key is set;
-                                                                   generated on first run
-                                                                   (mode 0600) in development
-CLAIMS_AUDIT_CHECKPOINT_EVERY ``100``                              sign a checkpoint every N
-                                                                   events (0: on demand only)
-CLAIMS_ENVIRONMENT         ``development``                         ``production``: a missing
-                                                                   key is an error, never
-                                                                   generated
-CLAIMS_ASSIST_PROVIDER     ``template``                            review-note drafter:
-                                                                   ``template`` (no model),
-                                                                   ``openai`` (any compatible
-                                                                   endpoint), ``ollama``
-CLAIMS_ASSIST_MODEL        unset                                   model name (required for
-                                                                   ``openai`` and ``ollama``)
-CLAIMS_ASSIST_BASE_URL     unset                                   e.g. ``http://127.0.0.1:
-                                                                   8080/v1`` (vLLM, llama.cpp,
-                                                                   DeepSeek, Qwen) or Ollama's
-CLAIMS_ASSIST_API_KEY      unset                                   the endpoint's API key
-CLAIMS_ASSIST_TIMEOUT_S    ``20``                                  seconds per model call; on
-                                                                   timeout the template drafts
-CLAIMS_ASSIST_MAX_RETRIES  ``1``                                   transport retries per call
-CLAIMS_ASSIST_STRUCTURED_OUTPUT ``json_schema``                    or ``function_calling`` /
-                                                                   ``json_mode`` (DeepSeek)
-CLAIMS_ENGINE_BACKEND      ``native``                              rule backend of the service:
-                                                                   ``native`` or ``durable``
-                                                                   (durable-rules); decisions
-                                                                   are the same but for the
-                                                                   ``engine`` block naming it
-CLAIMS_RIGHTS_DIR          ``rulesets/rights``                     member-rights knowledge base
-========================== ======================================= ==========================
+The service reads the settings once (:func:`get_settings`, cached); request handlers get
+the application's settings through the :data:`api.deps.Config` dependency.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.secret_files import create_secret_file
+from api.auth import ISSUER, TokenService, checked_secret
+from api.errors import AuthSettingsError, SettingsError
+from api.secret_files import create_secret_file, read_secret_file
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
 from engine.backends import available_backends
 from llm_assist.config import AssistConfig, Provider, StructuredMethod
 
-__all__ = ["Settings", "SettingsError", "get_settings"]
+__all__ = ["AuthSettingsError", "Settings", "SettingsError", "get_settings"]
 
-
-class SettingsError(Exception):
-    """The settings cannot be used (missing or unreadable key, bad value)."""
+_PLACEHOLDER = re.compile(r"change.?me|replace.?me|placeholder|your.?secret", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
-    """All ``CLAIMS_*`` settings (module docstring)."""
+    """All ``CLAIMS_*`` settings (module docstring; the README's table)."""
 
     model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
 
+    environment: Literal["development", "production"] = "development"
+    # database
     database_url: str = "sqlite:///var/claims.db"
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # audit trail
     audit_origin: str = "claims.example/audit"
     audit_signer_key: SecretStr | None = None
     audit_key_file: Path = Path("var/audit-signer.key")
     audit_checkpoint_every: int = Field(default=100, ge=0)
-    environment: Literal["development", "production"] = "development"
+    # bearer tokens
+    jwt_secret: SecretStr | None = None
+    jwt_secret_file: Path = Path("var/jwt-secret")
+    jwt_public_key: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None
+    jwt_issuer: str = Field(default=ISSUER, min_length=1)
+    jwt_audience: str | None = None
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # review-note assistant
     assist_provider: Provider = "template"
     assist_model: str = ""
     assist_base_url: str | None = None
     assist_api_key: SecretStr | None = None
+    assist_api_key_file: Path | None = None
     assist_timeout_s: float = Field(default=20.0, gt=0, le=600)
     assist_max_retries: int = Field(default=1, ge=0, le=10)
     assist_structured_output: StructuredMethod = "json_schema"
     rights_dir: Path | None = None
+    # rules
     engine_backend: Literal["native", "durable"] = "native"
     #: An override paying more than the rules by more than this waits for a second person.
     override_approval_threshold: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2)
+    # the member pages (api/member_pages): the insurer's own channels, the session idle time
+    member_documents_zh: str = "请把材料的照片或复印件寄到：理赔部，或交到任一服务网点。"
+    member_documents_en: str = "Send photos or copies of the documents to our claims team."
+    member_complaints_zh: str = "客户服务电话 400-000-0000（每天9点到18点）"
+    member_complaints_en: str = "customer service 400-000-0000 (daily 9:00-18:00)"
+    member_session_idle_minutes: int = Field(default=15, ge=3, le=120)
+
+    @field_validator("jwt_public_key", "jwt_audience", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``CLAIMS_JWT_AUDIENCE=`` (set but empty) means no audience, not the audience ""."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # --- audit ------------------------------------------------------------------------------
 
     def signer_key(self) -> str:
         """The audit signer key: set, read from the key file, or generated (development)."""
         if self.audit_signer_key is not None and self.audit_signer_key.get_secret_value():
-            return _checked(
+            return _checked_signer(
                 self.audit_signer_key.get_secret_value().strip(), "CLAIMS_AUDIT_SIGNER_KEY"
             )
         path = self.audit_key_file
         if path.exists():
-            return _read_key(path)
+            return _read_signer(path)
         if self.environment == "production":
             raise SettingsError(
                 "no audit signer key: set CLAIMS_AUDIT_SIGNER_KEY or provide "
@@ -173,6 +164,8 @@ class Settings(BaseSettings):
                 "(the model name the endpoint serves)"
             )
         key = self.assist_api_key.get_secret_value() if self.assist_api_key else None
+        if not key and self.assist_api_key_file is not None:
+            key = read_secret_file(self.assist_api_key_file, "CLAIMS_ASSIST_API_KEY_FILE")
         return AssistConfig(
             provider=self.assist_provider,
             model=self.assist_model,
@@ -183,8 +176,83 @@ class Settings(BaseSettings):
             structured_output=self.assist_structured_output,
         )
 
+    # --- bearer tokens ----------------------------------------------------------------------
 
-def _checked(key: str, source: str) -> str:
+    @property
+    def jwt_algorithm(self) -> Literal["HS256", "RS256"]:
+        """RS256 when a public key is configured, else HS256."""
+        return "RS256" if self.jwt_public_key or self.jwt_public_key_file else "HS256"
+
+    def token_service(self) -> TokenService:
+        """The verifier (and, where a signing key is at hand, issuer) these settings describe."""
+        if self.jwt_algorithm == "HS256":
+            return TokenService(
+                self.jwt_signing_secret(),
+                ttl_seconds=self.jwt_ttl_seconds,
+                issuer=self.jwt_issuer,
+                audience=self.jwt_audience,
+            )
+        private = self.jwt_private_key_file
+        return TokenService.rs256(
+            self._jwt_public_key(),
+            private_key=None
+            if private is None
+            else read_secret_file(
+                private, "CLAIMS_JWT_PRIVATE_KEY_FILE", strip=False, error=AuthSettingsError
+            ),
+            ttl_seconds=self.jwt_ttl_seconds,
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+        )
+
+    def _jwt_public_key(self) -> str:
+        if self.jwt_public_key and self.jwt_public_key_file:
+            raise AuthSettingsError(
+                "set CLAIMS_JWT_PUBLIC_KEY or CLAIMS_JWT_PUBLIC_KEY_FILE, not both"
+            )
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        assert self.jwt_public_key_file is not None  # by self.jwt_algorithm
+        return read_secret_file(
+            self.jwt_public_key_file, "CLAIMS_JWT_PUBLIC_KEY_FILE", error=AuthSettingsError
+        )
+
+    def jwt_signing_secret(self) -> str:
+        """The HS256 secret: set, read from the file, or generated (development only).
+        In production a placeholder (``.env.example``'s, or any secret saying "change me")
+        is refused."""
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            secret = checked_secret(self.jwt_secret.get_secret_value().strip(), "CLAIMS_JWT_SECRET")
+            return self._not_placeholder(secret, "CLAIMS_JWT_SECRET")
+        path = self.jwt_secret_file
+        if path.exists():
+            text = read_secret_file(path, "CLAIMS_JWT_SECRET_FILE", error=AuthSettingsError)
+            source = f"the JWT secret file {path}"
+            return self._not_placeholder(checked_secret(text, source), source)
+        if self.environment == "production":
+            raise AuthSettingsError(
+                "no JWT secret: set CLAIMS_JWT_SECRET or provide CLAIMS_JWT_SECRET_FILE "
+                f"({path}); secrets are only generated in development"
+            )
+        secret = secrets.token_urlsafe(48)
+        if create_secret_file(path, secret):
+            return secret
+        return checked_secret(  # another process wrote it first
+            read_secret_file(path, "CLAIMS_JWT_SECRET_FILE", error=AuthSettingsError),
+            f"the JWT secret file {path}",
+        )
+
+    def _not_placeholder(self, secret: str, source: str) -> str:
+        if self.environment == "production" and _PLACEHOLDER.search(secret):
+            raise AuthSettingsError(
+                f"{source} is a placeholder: in production set a random secret of "
+                "32+ characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        return secret
+
+
+def _checked_signer(key: str, source: str) -> str:
     try:
         verifier_key_from_signer(key)
     except CheckpointError as exc:
@@ -192,12 +260,9 @@ def _checked(key: str, source: str) -> str:
     return key
 
 
-def _read_key(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"cannot read the audit key file {path}: {exc}") from None
-    return _checked(text, f"the audit key file {path}")
+def _read_signer(path: Path) -> str:
+    text = read_secret_file(path, "CLAIMS_AUDIT_KEY_FILE")
+    return _checked_signer(text, f"the audit key file {path}")
 
 
 def _generate_key_file(path: Path, origin: str) -> str:
@@ -206,7 +271,7 @@ def _generate_key_file(path: Path, origin: str) -> str:
         signer, _ = generate_key(origin)
     except CheckpointError as exc:
         raise SettingsError(f"cannot make a key named after the origin: {exc.reason}") from None
-    return signer if create_secret_file(path, signer) else _read_key(path)
+    return signer if create_secret_file(path, signer) else _read_signer(path)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,17 +1,35 @@
 """Typed errors of the engine.
 
-Hierarchy (every class carries structured fields, never just a string)::
+Hierarchy (every class carries structured fields, never just a string); every exception
+class of the engine sits under ``EngineError`` (``tests/engine/test_errors.py`` walks the
+package)::
 
     EngineError
     ├── ClaimValidationError      invalid claim JSON; ``problems`` lists every (path, reason)
+    ├── StrictJsonError           valid JSON refused: NaN, a duplicate key (also ValueError;
+    │                             engine.strict_json)
     ├── RulesetError              a ruleset failed to load/compile; ``diagnostics`` lists all
+    ├── ExpressionSyntaxError     a ``when:``/``expr:`` text outside the condition language
+    │                             (message, col, suggestion; engine.expression.parser)
+    ├── TypeIssue                 an expression that does not type-check (message, col,
+    │                             suggestion, code; engine.expression.types)
+    ├── RulesetTestError          a ruleset test file is malformed (where, message;
+    │                             engine.ruleset_tests)
+    ├── SetPathError              a test case's ``set:`` path is malformed (also ValueError)
     ├── TimelineError             a claim's event timeline is inconsistent (index + reason)
     │   └── TimelineRuleError     an event breaks the ruleset's lifecycle (engine.lifecycle)
     ├── LifecycleError            the claim's life refuses an operation: patches, overrides,
     │                             approvals, payments, voids (tree in engine/lifecycle/errors.py)
     ├── EvaluationError           a rule could not be evaluated on a claim (rule id, reason)
+    ├── CalendarError             a working-day calendar has no data for a day (engine.sla)
     ├── UnknownRuleError          a rule id the ruleset does not have (rule id, suggestion)
+    ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
+    ├── NotLowerable              (internal) an item condition durable-rules cannot express;
+    │                             caught where raised, the quantifier is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
+
+Private classes (``_Skip``, ``_Unsupported``) are control flow caught in the module that
+raises them, never seen outside it.
 
 A user-caused error (bad claim, bad YAML) must be rendered with ``str(err)``: the message
 lists every problem with its location so the user can fix all of them in one pass.
@@ -21,6 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from engine.diagnostics import DiagnosticCode
 
 Severity = Literal["error", "warning", "info"]
 
@@ -49,16 +69,24 @@ class ClaimValidationError(EngineError):
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """A compiler/linter finding with a stable code and a precise location."""
+    """A compiler/linter finding with a stable code and a precise location.
+
+    ``code`` may be given as its string (``"E-PATH"``); it is always stored as the
+    :class:`~engine.diagnostics.DiagnosticCode` member, so a code no table documents cannot
+    be emitted (an unregistered string raises ``UnknownDiagnosticCodeError`` at once).
+    """
 
     severity: Severity
-    code: str
+    code: DiagnosticCode | str
     message: str
     file: str = ""
     line: int = 0
     column: int = 0
     suggestion: str = ""
     rule_id: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", DiagnosticCode.of(self.code))
 
     @property
     def location(self) -> str:
@@ -75,7 +103,7 @@ class Diagnostic:
     def to_dict(self) -> dict[str, object]:
         return {
             "severity": self.severity,
-            "code": self.code,
+            "code": str(self.code),
             "message": self.message,
             "file": self.file,
             "line": self.line,
@@ -135,10 +163,10 @@ class DiagnosticBag:
     def add(self, diagnostic: Diagnostic) -> None:
         self.items.append(diagnostic)
 
-    def error(self, code: str, message: str, **where: object) -> None:
+    def error(self, code: DiagnosticCode | str, message: str, **where: object) -> None:
         self.items.append(Diagnostic("error", code, message, **where))  # type: ignore[arg-type]
 
-    def warning(self, code: str, message: str, **where: object) -> None:
+    def warning(self, code: DiagnosticCode | str, message: str, **where: object) -> None:
         self.items.append(Diagnostic("warning", code, message, **where))  # type: ignore[arg-type]
 
     @property

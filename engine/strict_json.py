@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from engine.errors import EngineError
+
 __all__ = ["Refusal", "StrictJsonError", "loads_strict"]
 
 #: Why valid JSON syntax was refused: a non-finite constant, or a key given twice in one object.
 Refusal = Literal["constant", "duplicate_key"]
 
 
-class StrictJsonError(ValueError):
+class StrictJsonError(EngineError, ValueError):
     """Valid JSON syntax that is refused; ``token`` is the constant or the repeated key.
 
     A ``ValueError`` like :class:`json.JSONDecodeError`, so callers that already turn every

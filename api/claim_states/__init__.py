@@ -3,8 +3,8 @@
 Every change to a claim (intake, amendment, document, timeline event, void, decision,
 override, approval, payment, appeal) is one call of :meth:`ClaimLife.write`: in one database
 transaction it locks the claim's ``claim_state`` row, admits the change with
-:func:`engine.lifecycle.admit` (a refusal raises a typed error, mapped to a problem by
-:mod:`api.claim_states.problems`, and nothing is written), appends the admitted events to the
+:func:`engine.lifecycle.admit` (a refusal raises a typed error, which :mod:`api.errors` maps
+to a problem, and nothing is written), appends the admitted events to the
 audit trail as ``life.<kind>`` events, stores the state folded from exactly those stored
 events, and rewrites the claim's ``claim_record`` body and SLA index rows from it. So the
 projection, the trail and the working copy commit together or not at all.
@@ -15,6 +15,6 @@ projection, the trail and the working copy commit together or not at all.
 ``writer``      :class:`ClaimLife`: the one write path
 ``views``       what the views read: the claim with its state, the member explanation
 ``schemas``     request and response models of the endpoints (OpenAPI examples)
-``problems``    the lifecycle's typed errors as RFC 9457 problems
+``operations``  each change to a claim as one write (what the endpoints call)
 ==============  ===========================================================================
 """

@@ -11,6 +11,7 @@ One module per command group, and :mod:`api.cli.common` for what they share::
     api/cli/assist.py      assist note
     api/cli/serve.py       serve, token
     api/cli/corpus.py      corpus
+    api/cli/member.py      member-link
 
 Exit status: 0 with a result; 1 for findings (lint errors, failing tests, tampering); 2 with
 a clear message on stderr for anything the user can fix. Never a traceback for those.
@@ -29,6 +30,7 @@ from api.cli.assist import assist_group
 from api.cli.audit import audit_group, db_group
 from api.cli.corpus import corpus_command
 from api.cli.evaluate import evaluate_command, evaluate_dir_command, sla_command
+from api.cli.member import member_link_command
 from api.cli.rules import rules_group
 from api.cli.serve import serve_command, token_command
 from api.cli.version import print_version
@@ -64,5 +66,6 @@ for command in (
     serve_command,
     token_command,
     assist_group,
+    member_link_command,
 ):
     main.add_command(command)

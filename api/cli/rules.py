@@ -20,9 +20,12 @@ import click
 
 from api.cli.common import FINDINGS, OK, backend_option, example, fail, load_ruleset
 from api.cli.rules_revisions import diff_command, impact_command
+from engine.errors import Diagnostic
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
 
 __all__ = ["rules_group"]
+
+RIGHTS_FILE = "rights.yaml"  # marks a rights knowledge-base folder (llm_assist.rights)
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="output format"
@@ -91,11 +94,14 @@ def rules_test_command(
 @click.argument("paths", nargs=-1, required=True)
 @FORMAT
 def rules_lint_command(paths: tuple[str, ...], fmt: str) -> None:
-    """Lint rulesets: every diagnostic with file:line:col, severity, code and suggestion."""
+    """Lint rulesets, their test files and the rights knowledge base: every diagnostic with
+    file:line:col, severity, code and suggestion (codes: docs/diagnostics.md)."""
     from engine.ruleset.lint import lint_ruleset
 
     roots = ruleset_dirs(paths)
+    rights = rights_dirs(paths)
     found = [d for root in roots for d in lint_ruleset(root, display=str(root).rstrip("/"))]
+    found += [d for folder in rights for d in _lint_rights(folder)]
     errors = sum(1 for d in found if d.severity == "error")
     if fmt == "json":
         click.echo(json.dumps([d.to_dict() for d in found], ensure_ascii=False, indent=2))
@@ -103,8 +109,21 @@ def rules_lint_command(paths: tuple[str, ...], fmt: str) -> None:
         for d in found:
             click.echo(str(d))
         warnings = sum(1 for d in found if d.severity == "warning")
-        click.echo(f"{len(roots)} ruleset(s): {errors} error(s), {warnings} warning(s)")
+        knowledge = f" and {len(rights)} rights folder(s)" if rights else ""
+        click.echo(f"{len(roots)} ruleset(s){knowledge}: {errors} error(s), {warnings} warning(s)")
     sys.exit(FINDINGS if errors else OK)
+
+
+def _lint_rights(folder: Path) -> list[Diagnostic]:
+    """The rights loader's own diagnostics (entries, then its selection tests' shape)."""
+    from llm_assist.errors import RightsError
+    from llm_assist.rights import run_rights_tests
+
+    try:
+        run_rights_tests(folder)  # loads the knowledge base first; results are `rules test`'s
+    except RightsError as exc:
+        return sorted(exc.diagnostics, key=lambda d: (d.file, d.line, d.column, d.code))
+    return []
 
 
 @rules_group.command("check", epilog=example("claims rules check rulesets/cn-health"))
@@ -131,11 +150,23 @@ def rules_check_command(paths: tuple[str, ...], fmt: str) -> None:
     sys.exit(FINDINGS if errors else OK)
 
 
+SCHEMA_KINDS = ("ruleset", "tests", "rights", "rights-tests")
+
+
 @rules_group.command(
     "schema",
     epilog=example(
-        "claims rules schema --output schemas/ruleset.schema.json", "claims rules schema --check"
+        "claims rules schema --output schemas/ruleset.schema.json",
+        "claims rules schema --kind tests --output schemas/ruleset-tests.schema.json",
+        "claims rules schema --check",
     ),
+)
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="ruleset",
+    show_default=True,
+    help="ruleset YAML, ruleset test files, the rights file or the rights tests",
 )
 @click.option(
     "--output", "output", default=None, help="write the schema to this file (default: stdout)"
@@ -143,14 +174,19 @@ def rules_check_command(paths: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help=f"exit 1 if --output (default {SCHEMA_PATH}) is not the generated schema",
+    help=f"exit 1 if --output (default: every committed schema, {SCHEMA_PATH} ...) is not the "
+    "generated schema",
 )
-def schema_command(output: str | None, check: bool) -> None:
-    """Print (or write) the JSON Schema of ruleset YAML, generated from the key tables."""
-    text = render_schema()
+def schema_command(kind: str, output: str | None, check: bool) -> None:
+    """Print (or write) the JSON Schema of ruleset YAML, test files or the rights files,
+    generated from the keys the compiler and the loaders accept."""
+    schemas = _schemas()
     if check:
-        _check_schema(Path(output or SCHEMA_PATH), text)
-    elif output:
+        chosen = {kind: (output, schemas[kind][1])} if output else schemas
+        fresh = [_check_schema(k, Path(path), text) for k, (path, text) in chosen.items()]
+        sys.exit(OK if all(fresh) else FINDINGS)
+    text = schemas[kind][1]
+    if output:
         path = Path(output)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +198,25 @@ def schema_command(output: str | None, check: bool) -> None:
         click.echo(text, nl=False)
 
 
-def _check_schema(path: Path, text: str) -> None:
+def _schemas() -> dict[str, tuple[str, str]]:
+    """kind -> (committed path, generated text)."""
+    from engine.ruleset_tests.jsonschema import TESTS_SCHEMA_PATH, render_tests_schema
+    from llm_assist.rights.jsonschema import (
+        RIGHTS_SCHEMA_PATH,
+        RIGHTS_TESTS_SCHEMA_PATH,
+        render_rights_schema,
+        render_rights_tests_schema,
+    )
+
+    return {
+        "ruleset": (SCHEMA_PATH, render_schema()),
+        "tests": (TESTS_SCHEMA_PATH, render_tests_schema()),
+        "rights": (RIGHTS_SCHEMA_PATH, render_rights_schema()),
+        "rights-tests": (RIGHTS_TESTS_SCHEMA_PATH, render_rights_tests_schema()),
+    }
+
+
+def _check_schema(kind: str, path: Path, text: str) -> bool:
     try:
         current = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -171,9 +225,14 @@ def _check_schema(path: Path, text: str) -> None:
         fail(f"cannot read {path}: {exc.strerror}")
     if current != text:
         state = "missing" if current is None else "stale"
-        click.echo(f"{path} is {state}: run `claims rules schema --output {path}`", err=True)
-        sys.exit(FINDINGS)
+        option = "" if kind == "ruleset" else f" --kind {kind}"
+        click.echo(
+            f"{path} is {state}: run `claims rules schema{option} --output {path}`",
+            err=True,
+        )
+        return False
     click.echo(f"ok: {path} is up to date")
+    return True
 
 
 def ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
@@ -190,6 +249,21 @@ def ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
             out.append(owner)
         elif not path.is_file():
             fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
+    return list(dict.fromkeys(out))
+
+
+def rights_dirs(paths: tuple[str, ...]) -> list[Path]:
+    """Rights knowledge-base folders (holding rights.yaml) named, one level below, or
+    containing a named file."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / RIGHTS_FILE).is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(sorted(p.parent for p in path.glob(f"*/{RIGHTS_FILE}")))
+        elif path.is_file():
+            out.extend(f for f in path.parents if (f / RIGHTS_FILE).is_file())
     return list(dict.fromkeys(out))
 
 

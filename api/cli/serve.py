@@ -57,11 +57,11 @@ def _configure_logging() -> None:
 
 
 def _tokens() -> TokenService:
-    from api.auth import AuthSettings, AuthSettingsError
+    from api.settings import Settings, SettingsError
 
     try:
-        return AuthSettings().token_service()
-    except AuthSettingsError as exc:
+        return Settings().token_service()
+    except SettingsError as exc:
         fail(str(exc))
 
 
@@ -85,13 +85,12 @@ def serve_command(host: str, port: int, examples: str | None) -> None:
     import uvicorn
 
     from api.app import create_app
-    from api.auth import AuthSettingsError
     from api.settings import SettingsError, get_settings
 
     try:
         settings = get_settings()
         app = create_app(settings)
-    except (SettingsError, AuthSettingsError) as exc:
+    except SettingsError as exc:
         fail(str(exc))
     if examples:
         click.echo(f"sample claims stored: {load_examples(app.state.claims, Path(examples))}")

@@ -22,6 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Table, inspect
 
+from api.errors import ApiError
 from audit.db import read_only
 
 __all__ = [
@@ -39,7 +40,7 @@ MIGRATIONS = Path(__file__).resolve().parent
 VERSION_TABLE = "api_alembic_version"
 
 
-class SchemaMismatch(ValueError):
+class SchemaMismatch(ApiError, ValueError):
     """An existing table differs from the one a migration would create.
 
     A ``ValueError`` so that ``claims db upgrade`` reports it as a message, not a traceback.

@@ -22,7 +22,6 @@ from api.errors import ProblemError
 from api.openapi import problem_responses
 from audit.chain import event_document
 from audit.checkpoints import create_checkpoint, inclusion_proof_for, latest_checkpoint
-from audit.errors import AuditError, ConfigError, UnknownEventError
 from audit.store import get_event
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -52,12 +51,7 @@ def _checkpoint_view(checkpoint: Any) -> dict[str, Any]:
 @router.get("/events/{event_id}", responses=problem_responses(401, 403, 404, 422, 503))
 def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event document (header, payload, hashes) as hashed into the chain."""
-    try:
-        document = event_document(get_event(state.engine, event_id=event_id))
-    except UnknownEventError:
-        raise ProblemError(404, f"there is no audit event {event_id}") from None
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    document = event_document(get_event(state.engine, event_id=event_id))
     _disclosed(who, event_id)
     return document
 
@@ -65,18 +59,11 @@ def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
 @router.get("/events/{event_id}/proof", responses=problem_responses(401, 403, 404, 422, 503))
 def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event, its RFC 9162 inclusion proof and the signed checkpoint it is proven in."""
-    try:
-        event = get_event(state.engine, event_id=event_id)
-        latest = latest_checkpoint(state.engine)
-        if latest is None or latest.tree_size < event.seq:
-            create_checkpoint(state.engine, config=state.audit)
-        (proven,) = inclusion_proof_for(state.engine, event_ids=[event_id])
-    except UnknownEventError:
-        raise ProblemError(404, f"there is no audit event {event_id}") from None
-    except ConfigError as exc:
-        raise ProblemError(503, str(exc)) from None
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    event = get_event(state.engine, event_id=event_id)
+    latest = latest_checkpoint(state.engine)
+    if latest is None or latest.tree_size < event.seq:
+        create_checkpoint(state.engine, config=state.audit)
+    (proven,) = inclusion_proof_for(state.engine, event_ids=[event_id])
     _disclosed(who, event_id)
     return {
         "event": event_document(proven.event),
@@ -89,10 +76,7 @@ def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]
 @router.get("/checkpoints/latest", responses=problem_responses(401, 403, 404, 503))
 def latest(state: State, who: Auditor) -> dict[str, Any]:
     """The newest signed checkpoint (404 while there is none)."""
-    try:
-        found = latest_checkpoint(state.engine)
-    except AuditError as exc:
-        raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
+    found = latest_checkpoint(state.engine)
     if found is None:
         raise ProblemError(404, "no checkpoint has been signed yet")
     return _checkpoint_view(found)

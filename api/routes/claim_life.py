@@ -12,7 +12,7 @@
 - ``POST /claims/{id}/appeals``: the member's appeal. Adjuster, supervisor.
 
 Each answers :class:`~api.claim_states.schemas.LifeAnswer` (the recorded audit event ids and
-the claim's state after them) and every refusal as a problem (:mod:`api.claim_states.problems`).
+the claim's state after them) and every refusal as a problem (:mod:`api.errors`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from api.claim_states.store import status_counts
 from api.deps import State, allow
 from api.errors import ProblemError
 from api.openapi import RELOAD_REPORT_SCHEMA, problem_responses
-from api.rulesets import RulesetUnavailable
 from audit.db import read_only
 from engine.lifecycle import Status
 
@@ -168,10 +167,7 @@ def reload_ruleset(
 ) -> dict[str, Any]:
     """Lint, compile and test the ruleset folder again and swap it in only if all pass; a
     refused reload (422) leaves the working ruleset in place."""
-    try:
-        report = state.rulesets.reload(name)
-    except RulesetUnavailable as exc:
-        raise ProblemError(404, str(exc)) from None
+    report = state.rulesets.reload(name)
     if not report.swapped:
         raise ProblemError(
             422,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.backends.encoding import encode
+from engine.errors import EngineError
 from engine.expression.nodes import (
     FLIPPED,
     NEGATED,
@@ -37,7 +38,7 @@ OPS = {"==": "$eq", "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$
 Condition = dict[str, Any]
 
 
-class NotLowerable(Exception):
+class NotLowerable(EngineError):
     """Raised inside an item condition; the whole quantifier is then hoisted."""
 
 

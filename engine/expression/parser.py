@@ -20,6 +20,7 @@ import tokenize
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from engine.errors import EngineError
 from engine.expression.nodes import (
     Arith,
     BoolOp,
@@ -41,14 +42,19 @@ _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _NO_PREFIX_BEFORE = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING}
 
 
-class ExpressionSyntaxError(Exception):
+class ExpressionSyntaxError(EngineError):
     """An expression that is not in the language; ``col`` is 0-based in the source."""
 
-    def __init__(self, message: str, col: int, suggestion: str = "") -> None:
+    def __init__(
+        self, message: str, col: int, suggestion: str = "", *, indexed: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.col = col
         self.suggestion = suggestion
+        # the dotted path a subscript was applied to (``item[0]`` -> ("item",)), so the caller,
+        # who knows the facts, can name the list the author meant
+        self.indexed = indexed
 
 
 @dataclass(frozen=True)
@@ -81,17 +87,74 @@ def _rewrite_item_dots(source: str) -> tuple[str, tuple[int, ...]]:
         starts.append(starts[-1] + len(line))
     positions: list[int] = []
     prev: tokenize.TokenInfo | None = None
-    for tok in tokens:
-        if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-            continue
+    depth = 0
+    significant = [
+        t for t in tokens if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ]
+    for index, tok in enumerate(significant):
+        offset = starts[tok.start[0] - 1] + tok.start[1]
+        if tok.type == tokenize.OP:
+            depth += (tok.string in "([{") - (tok.string in ")]}")
+            keyword = index >= 2 and significant[index - 2].string in ("(", ",") and depth > 0
+            if not (tok.string == "=" and keyword):  # f(key=1): refused as a keyword argument
+                _mistaken_operator(tok, offset, depth, prev, significant[index + 1 :])
         if tok.type == tokenize.OP and tok.string == "." and not _follows_value(prev):
-            positions.append(starts[tok.start[0] - 1] + tok.start[1])
+            positions.append(offset)
         prev = tok
     out = source
     for pos in reversed(positions):
         out = out[:pos] + ITEM_NAME + out[pos:]
     shifted = tuple(p + i for i, p in enumerate(positions))
     return out, shifted
+
+
+def _mistaken_operator(
+    tok: tokenize.TokenInfo,
+    offset: int,
+    depth: int,
+    prev: tokenize.TokenInfo | None,
+    following: list[tokenize.TokenInfo],
+) -> None:
+    """What authors write from other languages: ``=`` for ``==``, ``50,000`` for 50000."""
+    if tok.string == "=":
+        raise ExpressionSyntaxError("'=' is not a comparison", offset, "did you mean '=='?")
+    if tok.string != "," or depth != 0:
+        return
+    if prev is not None and prev.type == tokenize.NUMBER and prev.end == tok.start:
+        groups = _comma_groups(tok, following)
+        start = offset - len(prev.string)
+        if (
+            groups
+            and all(len(g.partition(".")[0]) == 3 for g in groups)
+            and "." not in "".join(groups[:-1])
+        ):
+            written = ",".join((prev.string, *groups))
+            raise ExpressionSyntaxError(
+                f"'{written}': numbers have no thousands separator",
+                start,
+                f"write {written.replace(',', '')}",
+            )
+        if groups:
+            raise ExpressionSyntaxError(
+                f"'{prev.string},{groups[0]}': numbers use a decimal point",
+                start,
+                f"write {prev.string}.{groups[0]}",
+            )
+    raise ExpressionSyntaxError(
+        "',' outside a function call or list", offset, "join conditions with 'and' or 'or'"
+    )
+
+
+def _comma_groups(comma: tokenize.TokenInfo, following: list[tokenize.TokenInfo]) -> list[str]:
+    """The digit groups glued to ``comma`` and the commas after it (``50,000,000``)."""
+    groups: list[str] = []
+    rest = following
+    while rest and rest[0].type == tokenize.NUMBER and rest[0].start == comma.end:
+        groups.append(rest[0].string)
+        if len(rest) < 2 or rest[1].string != "," or rest[1].start != rest[0].end:
+            break
+        comma, rest = rest[1], rest[2:]
+    return groups
 
 
 def _follows_value(prev: tokenize.TokenInfo | None) -> bool:
@@ -184,6 +247,21 @@ class _Converter:
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts), col=col)
 
+    def _Subscript(self, node: ast.Subscript) -> Node:
+        base: ast.AST = node.value
+        parts: list[str] = []
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if isinstance(base, ast.Name):
+            parts.append(base.id)
+        raise ExpressionSyntaxError(
+            f"'{self.src.segment(node)}': a condition cannot pick a list element by index",
+            self.src.col(node),
+            "read a list with any(items, .field == ...), all(...), count(...) or sum(...)",
+            indexed=tuple(reversed(parts)),
+        )
+
     def _Call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only named functions can be called", "e.g. days_between(a, b)")
@@ -206,6 +284,8 @@ class _Converter:
         while isinstance(base, ast.Attribute):
             parts.append(base.attr)
             base = base.value
+        if isinstance(base, ast.Subscript):
+            return self.convert(base)  # raises: say why indexing is not allowed
         if not isinstance(base, ast.Name):
             raise self.fail(
                 node,

@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.errors import EngineError
+
 
 @dataclass(frozen=True)
 class T:
@@ -125,7 +127,7 @@ def suggest(name: str, candidates: list[str]) -> str:
 
 
 @dataclass
-class TypeIssue(Exception):
+class TypeIssue(EngineError):
     message: str
     col: int
     suggestion: str = ""

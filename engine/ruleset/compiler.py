@@ -60,7 +60,15 @@ def compile_with_diagnostics(
     if not source.files:
         return None, ctx.bag
     ctx.texts = {f.path: f.text for f in source.files}
-    ir = _Compiler(ctx).run(source.files, source.content_hash, revision)
+    try:
+        ir = _Compiler(ctx).run(source.files, source.content_hash, revision)
+    except Exception:
+        # Only ever after a reported error: a value of the wrong kind the checks flagged but a
+        # later step still read. The author gets the diagnostics, not a traceback; with
+        # nothing reported it is a compiler bug and must surface.
+        if not ctx.bag.has_errors:
+            raise
+        return None, ctx.bag
     if ctx.bag.has_errors:
         return None, ctx.bag
     return ir, ctx.bag
@@ -264,8 +272,12 @@ class _Compiler:
 
     def _rule(self, data: Any, order: int, where: Any) -> Rule | None:
         label = f"rule '{data.get('id')}'" if isinstance(data, dict) else "rule"
+        reported = len(self.ctx.bag.items)
         if not self.ctx.check_keys(data, RULE, label, where):
             return None
+        # a key of the wrong kind (``priority: high``) is reported; building the rule from it
+        # would crash, so the rule is left out once its problems are listed
+        bad_keys = any(d.severity == "error" for d in self.ctx.bag.items[reported:])
         scope = str(data.get("scope", "claim"))
         when = (
             self.ctx.expression(data, "when", self.scope(scope == "line"), want="bool")
@@ -276,7 +288,8 @@ class _Compiler:
         if explain is not None:
             self._placeholders(data["explain"], scope == "line", label)
         if (
-            when is None
+            bad_keys
+            or when is None
             or explain is None
             or not all(k in data for k in ("id", "outcome", "reason_code"))
         ):

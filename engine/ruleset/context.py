@@ -110,7 +110,7 @@ class CompileContext:
                 "E-EXPR",
                 exc.message,
                 **self.locate(start, data[key], exc.col).kw(),
-                suggestion=exc.suggestion,
+                suggestion=_indexed_hint(exc, scope),
             )
             return None
         checker = Checker(scope)
@@ -148,3 +148,27 @@ class CompileContext:
         if "zh" not in explain or "en" not in explain:
             return None
         return Explanation(str(explain["zh"]), str(explain["en"]))
+
+
+def _indexed_hint(exc: ExpressionSyntaxError, scope: Scope) -> str:
+    """``item[0]``: name the list fact the author probably meant, then how to read a list."""
+    if not exc.indexed:
+        return exc.suggestion
+    lists = [path for path in scope.all_paths() if _is_list(scope, path)]
+    name = ".".join(exc.indexed)
+    guess = name if name in lists else suggest(name, lists).removeprefix("did you mean ")
+    guess = guess.removesuffix("?")
+    if not guess:
+        return exc.suggestion
+    lead = "" if guess == name else f"did you mean {guess}? "
+    return f"{lead}read a list with any({guess}, .field == ...), all(...), count(...) or sum(...)"
+
+
+def _is_list(scope: Scope, path: str) -> bool:
+    node = scope.facts
+    for part in path.split("."):
+        found = node.field(part) if node.kind == "record" else None
+        if found is None:
+            return False
+        node = found
+    return node.kind == "list"

@@ -1,30 +1,9 @@
 """The rule authors' linter: every compiler diagnostic plus checks of the ruleset folder.
 
-Stable codes (each has a broken-ruleset fixture under ``tests/fixtures/lint/``):
-
-========================  =======================================================
-E-FILE, E-YAML            a file cannot be read or is not YAML
-E-INCLUDE                 an include outside the folder or not a YAML file
-E-SCHEMA                  unknown key (with "did you mean"), wrong kind, bad enum
-E-EXPR                    an expression outside the condition language
-E-PATH, E-TYPE, E-ENUM    unknown fact, type mismatch, value outside a field's enum
-E-NULLABLE                an optional fact used without exists/coalesce
-E-FUNC, E-ARITY           unknown function, wrong number of arguments
-E-DUP                     duplicate rule, table, fact or SLA id
-E-LEGAL                   a rule or reason without legal_basis
-E-EXPLAIN                 a missing or empty zh/en explanation
-E-PLACEHOLDER             an explanation placeholder naming an unknown fact
-E-TABLE                   a table cell that cannot be read or can never match
-E-TABLE-OVERLAP           two rows of a unique table match the same input
-W-TABLE-GAP               an input no row of a table matches (and no default)
-E-BENEFIT                 benefit steps without an eligible step
-E-SLA, E-EVENT            a malformed SLA node, an undeclared event type
-E-LIFECYCLE               a lifecycle rule that checks nothing or needs its own type open,
-                          a role recorded twice, a payment_clock that is no SLA clock
-E-LIFECYCLE-CYCLE         event types that each need another of them first: never recordable
-W-UNREACHABLE             a rule that can never apply under hit_policy first
-E-NO-TESTS                a ruleset folder without tests/*.yaml
-========================  =======================================================
+Every code it reports, with what it means and what to do, is in ``docs/diagnostics.md`` (the
+codes are one enum, :class:`engine.diagnostics.DiagnosticCode`); each code that applies to a
+ruleset has a broken-ruleset fixture under ``tests/fixtures/lint/<CODE>/``. Test files beside
+the ruleset (``tests/*.yaml``) are linted too: :mod:`engine.ruleset_tests.lint`.
 """
 
 from __future__ import annotations
@@ -34,6 +13,7 @@ from pathlib import Path
 from engine.errors import Diagnostic
 from engine.ruleset.compiler import compile_with_diagnostics
 from engine.ruleset.source import RULESET_FILE
+from engine.ruleset_tests.lint import Known, lint_test_file
 
 TESTS_GLOB = "tests/*.yaml"
 
@@ -41,8 +21,11 @@ TESTS_GLOB = "tests/*.yaml"
 def lint_ruleset(root: Path, *, display: str | None = None) -> list[Diagnostic]:
     """All diagnostics of one ruleset folder, in file/line/column order."""
     shown = display if display is not None else str(root)
-    _, bag = compile_with_diagnostics(root, display=shown)
+    ir, bag = compile_with_diagnostics(root, display=shown)
     found = list(bag.items)
+    known = Known.of(ir)
+    for path in sorted(root.glob(TESTS_GLOB)):
+        found += lint_test_file(path, f"{shown}/{path.relative_to(root)}", known)
     if (root / RULESET_FILE).is_file() and not any(root.glob(TESTS_GLOB)):
         found.append(
             Diagnostic(

@@ -48,7 +48,26 @@ their canonical decision JSON (without the ``engine`` block) differs.
 
 from __future__ import annotations
 
-from engine.ruleset_tests.runner import CaseResult, RulesetTestReport, run_ruleset_tests
-from engine.ruleset_tests.shapes import RulesetTestError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.ruleset_tests.runner import CaseResult, RulesetTestReport, run_ruleset_tests
+    from engine.ruleset_tests.shapes import RulesetTestError
 
 __all__ = ["CaseResult", "RulesetTestError", "RulesetTestReport", "run_ruleset_tests"]
+
+# Resolved on first use: ``claims rules lint`` imports engine.ruleset_tests.lint, and the
+# runner (claims, decisions, lifecycle) would add to every lint's start-up for nothing.
+_HOME = {
+    "CaseResult": "engine.ruleset_tests.runner",
+    "RulesetTestReport": "engine.ruleset_tests.runner",
+    "run_ruleset_tests": "engine.ruleset_tests.runner",
+    "RulesetTestError": "engine.ruleset_tests.shapes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'engine.ruleset_tests' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

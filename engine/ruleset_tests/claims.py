@@ -8,6 +8,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from engine.errors import EngineError
 from engine.merge_patch import apply_merge_patch
 from engine.ruleset.source import key_where, value_where
 from engine.ruleset_tests.shapes import location, plain
@@ -23,7 +24,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return apply_merge_patch(target, patch)
 
 
-class SetPathError(ValueError):
+class SetPathError(EngineError, ValueError):
     pass
 
 

@@ -11,6 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from engine.decision import CLOCK_STATUSES
+from engine.errors import EngineError
 from engine.expression.types import suggest
 from engine.outcome import OUTCOMES
 from engine.ruleset.source import Where, key_where, value_where
@@ -37,7 +38,7 @@ LINE_KEYS = ("outcome", "reason_codes", *AMOUNT_KEYS)
 LANGUAGES = ("zh", "en")
 
 
-class RulesetTestError(Exception):
+class RulesetTestError(EngineError):
     """One problem in a test file; ``where`` points at the offending YAML."""
 
     def __init__(self, where: Where, message: str) -> None:

@@ -31,10 +31,10 @@ from llm_assist.rights.entries import (
     key_numbers,
 )
 
-__all__ = ["Known", "Reader", "known_references"]
+__all__ = ["CASE_KEYS", "ENTRY_KEYS", "Known", "Reader", "known_references"]
 
-_ENTRY_KEYS = ("id", "zh", "en", "source", "applies_when")
-_CASE_KEYS = ("name", "decision", "decided_by", "expect")
+ENTRY_KEYS = ("id", "zh", "en", "source", "applies_when")
+CASE_KEYS = ("name", "decision", "decided_by", "expect")
 _SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -86,13 +86,13 @@ class Reader:
 
     def entry(self, data: CommentedMap) -> RightsEntry | None:
         before = len(self.bag.items)
-        self.unknown_keys(data, _ENTRY_KEYS, "an entry")
-        for key in (k for k in _ENTRY_KEYS if k not in data):
+        self.unknown_keys(data, ENTRY_KEYS, "an entry")
+        for key in (k for k in ENTRY_KEYS if k not in data):
             self.err(
                 "E-SCHEMA",
                 f"missing '{key}'",
                 self.node(data),
-                f"every entry needs {', '.join(_ENTRY_KEYS)}",
+                f"every entry needs {', '.join(ENTRY_KEYS)}",
             )
         entry_id, zh, en = (self.text(data, k) for k in ("id", "zh", "en"))
         if entry_id and not _SNAKE.fullmatch(entry_id):
@@ -229,7 +229,7 @@ class Reader:
             self.err("E-SCHEMA", "a case must be a mapping", where)
             return None
         before = len(self.bag.items)
-        self.unknown_keys(case, _CASE_KEYS, "a case")
+        self.unknown_keys(case, CASE_KEYS, "a case")
         for key in (k for k in ("name", "decision", "expect") if k not in case):
             self.err("E-SCHEMA", f"missing '{key}' in a case", where)
         decided_by = case.get("decided_by", "rules")

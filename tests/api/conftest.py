@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import AuthSettings, TokenService
+from api.auth import TokenService
 from api.deps import AppState
 from api.settings import Settings
 from tests.audit.conftest import SIGNER, pg_url  # noqa: F401  (fixture)
@@ -63,10 +63,11 @@ def _service(
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
         audit_checkpoint_every=3,
+        jwt_secret=SECRET,
+        jwt_secret_file=tmp_path / "jwt-secret",
         **overrides,
     )
-    auth = AuthSettings(jwt_secret=SECRET, jwt_secret_file=tmp_path / "jwt-secret")
-    app = create_app(settings, auth=auth, rulesets_root=rulesets or REPO / "rulesets")
+    app = create_app(settings, rulesets_root=rulesets or REPO / "rulesets")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Service(client, app.state.claims, TokenService(SECRET))
 

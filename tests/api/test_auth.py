@@ -37,10 +37,10 @@ from fastapi.testclient import TestClient
 
 from api import auth
 from api.app import create_app
-from api.auth import ISSUER, AuthSettings, AuthSettingsError, Principal, TokenService
+from api.auth import ISSUER, Principal, TokenService
 from api.cli import serve as serve_cli
 from api.errors import PROBLEM_JSON, ProblemError
-from api.settings import Settings
+from api.settings import AuthSettingsError, Settings
 from tests.api.conftest import SECRET, Service, example_claim
 from tests.audit.conftest import SIGNER
 from tests.engine.factories import REPO
@@ -117,27 +117,27 @@ def test_wrong_role_is_403(service: Service, method: str, path: str, role: str) 
 
 def test_secret_generated_once_in_development(tmp_path: Path) -> None:
     path = tmp_path / "var" / "jwt-secret"
-    first = AuthSettings(jwt_secret_file=path).secret()
+    first = Settings(jwt_secret_file=path).jwt_signing_secret()
     assert len(first) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert AuthSettings(jwt_secret_file=path).secret() == first
+    assert Settings(jwt_secret_file=path).jwt_signing_secret() == first
 
 
 def test_production_refuses_a_missing_secret(tmp_path: Path) -> None:
-    settings = AuthSettings(jwt_secret_file=tmp_path / "none", environment="production")
+    settings = Settings(jwt_secret_file=tmp_path / "none", environment="production")
     with pytest.raises(AuthSettingsError, match="no JWT secret"):
-        settings.secret()
+        settings.jwt_signing_secret()
     assert not (tmp_path / "none").exists()
 
 
 def test_short_secret_is_refused() -> None:
     with pytest.raises(AuthSettingsError, match="at least 32"):
-        AuthSettings(jwt_secret="short").secret()
+        Settings(jwt_secret="short").jwt_signing_secret()
 
 
 def test_secret_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAIMS_JWT_SECRET", SECRET)
-    assert AuthSettings().secret() == SECRET
+    assert Settings().jwt_signing_secret() == SECRET
 
 
 def test_token_command_issues_a_token_the_service_accepts(
@@ -204,7 +204,7 @@ JWT_ENV = (
 
 @pytest.fixture(autouse=True)
 def _no_jwt_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    # AuthSettings reads the environment: a developer's own CLAIMS_JWT_* must not leak in.
+    # Settings reads the environment: a developer's own CLAIMS_JWT_* must not leak in.
     for name in JWT_ENV:
         monkeypatch.delenv(name, raising=False)
 
@@ -270,13 +270,14 @@ def _bearer(token: str) -> dict[str, str]:
 @contextmanager
 def make_rs256_client(tmp_path: Path, **fields: Any) -> Iterator[TestClient]:
     """A service verifying RS256 tokens with the public key of ``make_rsa_key("idp")``."""
+    fields.setdefault("jwt_public_key", make_public_pem(make_rsa_key("idp")))
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'claims.db'}",
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
+        **fields,
     )
-    fields.setdefault("jwt_public_key", make_public_pem(make_rsa_key("idp")))
-    app = create_app(settings, auth=AuthSettings(**fields), rulesets_root=REPO / "rulesets")
+    app = create_app(settings, rulesets_root=REPO / "rulesets")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -441,8 +442,8 @@ def test_unusable_public_key_file_is_refused(
     tmp_path: Path, make_text: Callable[[], str | bytes], message: str
 ) -> None:
     # Keys are made in the test, not at collection: key generation is slow.
-    settings = AuthSettings(jwt_public_key_file=_write(tmp_path, "public.pem", make_text()))
-    assert settings.algorithm == "RS256"
+    settings = Settings(jwt_public_key_file=_write(tmp_path, "public.pem", make_text()))
+    assert settings.jwt_algorithm == "RS256"
     with pytest.raises(AuthSettingsError, match=re.escape(message)):
         settings.token_service()
 
@@ -451,12 +452,12 @@ def test_unusable_public_key_file_is_refused(
 def test_unreadable_public_key_file_is_refused(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     with pytest.raises(AuthSettingsError, match="cannot read CLAIMS_JWT_PUBLIC_KEY_FILE"):
-        AuthSettings(jwt_public_key_file=path).token_service()
+        Settings(jwt_public_key_file=path).token_service()
 
 
 def test_public_key_and_public_key_file_are_exclusive(tmp_path: Path) -> None:
     public, _ = make_key_files(tmp_path, make_rsa_key("idp"))
-    settings = AuthSettings(
+    settings = Settings(
         jwt_public_key=make_public_pem(make_rsa_key("idp")), jwt_public_key_file=public
     )
     with pytest.raises(AuthSettingsError, match="not both"):
@@ -476,21 +477,21 @@ def test_unusable_private_key_file_is_refused(
 ) -> None:
     public, _ = make_key_files(tmp_path, make_rsa_key("idp"))
     private = _write(tmp_path, "private.pem", make_text())
-    settings = AuthSettings(jwt_public_key_file=public, jwt_private_key_file=private)
+    settings = Settings(jwt_public_key_file=public, jwt_private_key_file=private)
     with pytest.raises(AuthSettingsError, match=message):
         settings.token_service()
 
 
 def test_missing_private_key_file_is_refused(tmp_path: Path) -> None:
     public, _ = make_key_files(tmp_path, make_rsa_key("idp"))
-    settings = AuthSettings(jwt_public_key_file=public, jwt_private_key_file=tmp_path / "no.pem")
+    settings = Settings(jwt_public_key_file=public, jwt_private_key_file=tmp_path / "no.pem")
     with pytest.raises(AuthSettingsError, match="cannot read CLAIMS_JWT_PRIVATE_KEY_FILE"):
         settings.token_service()
 
 
 def test_rs256_without_private_key_verifies_but_does_not_issue(tmp_path: Path) -> None:
     public, _ = make_key_files(tmp_path, make_rsa_key("idp"))
-    tokens = AuthSettings(jwt_public_key_file=public).token_service()
+    tokens = Settings(jwt_public_key_file=public).token_service()
     assert tokens.algorithm == "RS256" and not tokens.can_issue
     assert tokens.verify(make_rs256_token(role="auditor")).role == "auditor"
     with pytest.raises(ValueError, match="identity provider"):
@@ -499,7 +500,7 @@ def test_rs256_without_private_key_verifies_but_does_not_issue(tmp_path: Path) -
 
 def test_rs256_with_private_key_issues_tokens_it_verifies(tmp_path: Path) -> None:
     public, private = make_key_files(tmp_path, make_rsa_key("idp"))
-    tokens = AuthSettings(jwt_public_key_file=public, jwt_private_key_file=private).token_service()
+    tokens = Settings(jwt_public_key_file=public, jwt_private_key_file=private).token_service()
     assert tokens.can_issue
     token = tokens.issue(role="rule_author", sub="r")
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
@@ -715,19 +716,19 @@ def test_services_do_not_share_verified_tokens() -> None:
 # --- HS256 with an issuer and an audience ----------------------------------------------------
 
 
-def make_hs256_settings(**changes: Any) -> AuthSettings:
+def make_hs256_settings(**changes: Any) -> Settings:
     fields: dict[str, Any] = {
         "jwt_secret": SECRET,
         "jwt_issuer": "https://idp.example",
         "jwt_audience": AUDIENCE,
     }
     fields.update(changes)
-    return AuthSettings(**fields)
+    return Settings(**fields)
 
 
 def test_hs256_issuer_and_audience_round_trip() -> None:
     settings = make_hs256_settings()
-    assert settings.algorithm == "HS256"
+    assert settings.jwt_algorithm == "HS256"
     tokens = settings.token_service()
     token = tokens.issue(role="auditor", sub="a-1")
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience=AUDIENCE)
@@ -755,7 +756,7 @@ def test_a_private_key_of_another_pair_is_refused(tmp_path: Path) -> None:
     """Tokens signed with it would all be refused: say so at startup instead."""
     public = _write(tmp_path, "public.pem", make_public_pem(make_rsa_key("idp")))
     private = _write(tmp_path, "private.pem", make_private_pem(make_rsa_key("other")))
-    settings = AuthSettings(jwt_public_key_file=public, jwt_private_key_file=private)
+    settings = Settings(jwt_public_key_file=public, jwt_private_key_file=private)
     with pytest.raises(AuthSettingsError, match="does not belong to the public key"):
         settings.token_service()
 
@@ -765,9 +766,9 @@ def test_an_empty_audience_setting_means_no_audience(
 ) -> None:
     monkeypatch.setenv("CLAIMS_JWT_AUDIENCE", "")
     monkeypatch.setenv("CLAIMS_JWT_PUBLIC_KEY", "  ")
-    settings = AuthSettings(jwt_secret="s" * 40, jwt_secret_file=tmp_path / "secret")
+    settings = Settings(jwt_secret="s" * 40, jwt_secret_file=tmp_path / "secret")
     assert settings.jwt_audience is None
-    assert settings.algorithm == "HS256"
+    assert settings.jwt_algorithm == "HS256"
     service = settings.token_service()
     token = jwt.encode(make_claims(), "s" * 40, algorithm="HS256")  # a token without `aud`
     assert service.verify(token).role == "adjuster"
@@ -783,12 +784,14 @@ def test_an_empty_audience_setting_means_no_audience(
     ],
 )
 def test_production_refuses_a_placeholder_secret(tmp_path: Path, secret: str) -> None:
-    production = AuthSettings(
+    production = Settings(
         jwt_secret=secret, jwt_secret_file=tmp_path / "s", environment="production"
     )
     with pytest.raises(AuthSettingsError, match="is a placeholder"):
-        production.secret()
-    assert AuthSettings(jwt_secret=secret, jwt_secret_file=tmp_path / "s").secret() == secret
+        production.jwt_signing_secret()
+    assert (
+        Settings(jwt_secret=secret, jwt_secret_file=tmp_path / "s").jwt_signing_secret() == secret
+    )
 
 
 def test_the_example_environment_holds_the_refused_placeholder(tmp_path: Path) -> None:
@@ -798,16 +801,16 @@ def test_the_example_environment_holds_the_refused_placeholder(tmp_path: Path) -
         for line in example.splitlines()
         if line.startswith("CLAIMS_JWT_SECRET=")
     )
-    production = AuthSettings(
+    production = Settings(
         jwt_secret=secret, jwt_secret_file=tmp_path / "s", environment="production"
     )
     with pytest.raises(AuthSettingsError, match="placeholder"):
-        production.secret()
+        production.jwt_signing_secret()
 
 
 def test_production_refuses_a_placeholder_in_the_secret_file(tmp_path: Path) -> None:
     path = tmp_path / "jwt-secret"
     path.write_text("changeme-" + "r" * 40, encoding="utf-8")
-    production = AuthSettings(jwt_secret_file=path, environment="production")
+    production = Settings(jwt_secret_file=path, environment="production")
     with pytest.raises(AuthSettingsError, match="placeholder"):
-        production.secret()
+        production.jwt_signing_secret()

@@ -18,13 +18,14 @@ from sqlmodel import SQLModel
 
 from api import migrations
 from api.cli import main
+from api.member_pages.models import member_tables
 from api.models import api_tables, claim_table
 from api.settings import get_settings
 from audit import db as audit_db
 from audit.db import create_engine
 from tests.audit.conftest import pg_url  # noqa: F401  (fixture)
 
-API_TABLES = {t.name for t in api_tables()}
+API_TABLES = {t.name for t in (*api_tables(), *member_tables())}
 ROW = {
     "claim_id": "CLM-OLD-1",
     "member_id": "M-1",
@@ -58,7 +59,7 @@ def _tables(engine: Engine) -> set[str]:
 def _differences(engine: Engine) -> list[object]:
     """Autogenerate's diff between the api models and the database, api tables only."""
     ours = MetaData()
-    for table in api_tables():
+    for table in (*api_tables(), *member_tables()):
         table.to_metadata(ours)
 
     def api_only(name: str | None, type_: str, _parents: object) -> bool:
@@ -76,7 +77,7 @@ def test_fresh_upgrade_is_idempotent_and_matches_the_models(engine: Engine) -> N
     audit_db.upgrade(engine)
     migrations.upgrade(engine)
     migrations.upgrade(engine)  # nothing left to do: no error, nothing changes
-    assert migrations.current_revision(engine) == "0004"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0002"  # the two histories are separate
     assert API_TABLES | {"api_alembic_version", "alembic_version"} <= _tables(engine)
     assert _differences(engine) == []
@@ -86,7 +87,7 @@ def test_the_histories_do_not_depend_on_each_other(engine: Engine) -> None:
     migrations.upgrade(engine)  # without the audit tables
     assert "audit_event" not in _tables(engine)
     audit_db.upgrade(engine)
-    assert migrations.current_revision(engine) == "0004"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0002"
 
 
@@ -97,7 +98,7 @@ def test_a_claim_record_made_by_create_all_is_adopted(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(claim_table().insert().values(**ROW))
     migrations.upgrade(engine)
-    assert migrations.current_revision(engine) == "0004"
+    assert migrations.current_revision(engine) == "0006"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT claim_id FROM claim_record")).scalars().all() == [
             "CLM-OLD-1"
@@ -161,7 +162,7 @@ def test_claims_db_upgrade_runs_both_histories(
             assert result.stdout == "ok: database at revision head\n"
     finally:
         get_settings.cache_clear()
-    assert migrations.current_revision(engine) == "0004"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0002"
 
 
@@ -217,6 +218,8 @@ def _check_role_grants(engine: Engine, *, audit_first: bool) -> None:
         conn.execute(text("DELETE FROM sla_clock WHERE claim_id = 'C-1'"))
         conn.execute(text("DELETE FROM sla_claim WHERE claim_id = 'C-1'"))
         conn.execute(text("SELECT version_num FROM api_alembic_version")).all()
+        conn.execute(text("UPDATE member_sign_in_link SET used_at = 'now' WHERE member_id = 'M'"))
+        conn.execute(text("UPDATE member_session SET ended_at = 'now' WHERE member_id = 'M'"))
     with pytest.raises(sa.exc.DBAPIError, match="permission denied"), engine.begin() as conn:
         conn.execute(text("SET LOCAL ROLE claims_app"))
         conn.execute(text("DELETE FROM audit_event"))

@@ -138,3 +138,85 @@ def test_the_documented_defaults_are_the_settings_defaults() -> None:
     settings = Settings()
     assert f"by default `{settings.audit_origin}`" in doc
     assert f"by default **`{settings.audit_key_file}`**" in doc
+
+
+# --- the README's settings table is the list of variables -----------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_table() -> dict[str, str]:
+    """``{variable: default}`` of the table under the README's ``## Settings``."""
+    section = README.read_text(encoding="utf-8").split("\n## Settings\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `CLAIMS_") and len(cells) == 3:
+            rows[cells[0].strip("`")] = cells[1].strip("`")
+    return rows
+
+
+def test_every_setting_is_in_the_readme_table_and_nothing_else() -> None:
+    table = _readme_table()
+    fields = {f"CLAIMS_{name.upper()}" for name in Settings.model_fields}
+    assert sorted(fields - set(table)) == [], "add these to the README's settings table"
+    assert sorted(set(table) - fields) == [], "the README's table names settings that don't exist"
+
+
+def test_the_readme_table_states_each_default() -> None:
+    for variable, stated in _readme_table().items():
+        default = Settings.model_fields[variable.removeprefix("CLAIMS_").lower()].default
+        if default is None or default == "":
+            assert stated == "unset", variable
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            assert float(stated) == float(default), variable
+        else:
+            assert stated == str(default), variable
+
+
+def test_the_existing_variable_names_keep_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables are a contract: each name is still read (a few, by their effect)."""
+    for name, value, field in (
+        ("CLAIMS_JWT_SECRET", "s" * 40, "jwt_secret"),
+        ("CLAIMS_JWT_ISSUER", "https://idp.example", "jwt_issuer"),
+        ("CLAIMS_ASSIST_TIMEOUT_S", "7", "assist_timeout_s"),
+        ("CLAIMS_DB_POOL_SIZE", "3", "db_pool_size"),
+        ("CLAIMS_ENGINE_BACKEND", "durable", "engine_backend"),
+    ):
+        monkeypatch.setenv(name, value)
+        got = getattr(Settings(), field)
+        shown = got.get_secret_value() if hasattr(got, "get_secret_value") else str(got)
+        assert shown in (value, f"{value}.0"), name
+
+
+def test_one_secret_file_reader_for_every_file_setting(tmp_path: Path) -> None:
+    secret = tmp_path / "jwt"
+    secret.write_text("j" * 40 + "\n", encoding="utf-8")
+    api_key = tmp_path / "api-key"
+    api_key.write_text("sk-test\n", encoding="utf-8")
+    settings = Settings(jwt_secret_file=secret, assist_api_key_file=api_key)
+    assert settings.jwt_signing_secret() == "j" * 40
+    assert settings.assist_config().api_key == "sk-test"
+    direct = Settings(assist_api_key="sk-direct", assist_api_key_file=api_key)
+    assert direct.assist_config().api_key == "sk-direct"  # the direct value wins
+    with pytest.raises(SettingsError, match="cannot read CLAIMS_ASSIST_API_KEY_FILE"):
+        Settings(assist_api_key_file=tmp_path / "absent").assist_config()
+
+
+def test_handlers_get_the_application_s_settings(tmp_path: Path) -> None:
+    from fastapi import Depends, FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.deps import AppState, get_app_settings
+
+    settings = Settings(audit_origin="claims.example/dep")
+    app = FastAPI()
+    app.state.claims = AppState.__new__(AppState)
+    object.__setattr__(app.state.claims, "settings", settings)
+
+    @app.get("/origin")
+    async def origin(config: Settings = Depends(get_app_settings)) -> str:  # noqa: B008
+        return config.audit_origin
+
+    assert TestClient(app).get("/origin").json() == "claims.example/dep"

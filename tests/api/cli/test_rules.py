@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from click.testing import CliRunner, Result
 
 from api.cli import main
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
+from engine.ruleset_tests.jsonschema import render_tests_schema
+from llm_assist.rights.jsonschema import render_rights_schema, render_rights_tests_schema
 from tests.engine.factories import REPO
 
 AS_OF = "2025-07-01T09:00:00+08:00"
@@ -117,7 +120,51 @@ def test_schema_check_passes_on_the_committed_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(REPO)
     result = claims("schema", "--check")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"ok: {SCHEMA_PATH} is up to date\n"
+    assert result.stdout.splitlines() == [
+        f"ok: {path} is up to date"
+        for path in (
+            SCHEMA_PATH,
+            "schemas/ruleset-tests.schema.json",
+            "schemas/rights.schema.json",
+            "schemas/rights-tests.schema.json",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "render"),
+    [
+        ("tests", render_tests_schema),
+        ("rights", render_rights_schema),
+        ("rights-tests", render_rights_tests_schema),
+    ],
+)
+def test_schema_of_test_files_and_rights_files_is_written_and_checked(
+    tmp_path: Path, kind: str, render: Callable[[], str]
+) -> None:
+    target = tmp_path / f"{kind}.schema.json"
+    assert claims("schema", "--kind", kind).stdout == render()
+    assert claims("schema", "--kind", kind, "--output", str(target)).exit_code == 0
+    assert claims("schema", "--kind", kind, "--check", "--output", str(target)).exit_code == 0
+
+    target.write_text("{}\n", encoding="utf-8")
+    stale = claims("schema", "--kind", kind, "--check", "--output", str(target))
+    assert stale.exit_code == 1
+    assert f"run `claims rules schema --kind {kind} --output {target}`" in stale.stderr
+
+
+def test_schema_check_fails_when_any_committed_schema_is_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
+    (tmp_path / "schemas" / "rights.schema.json").write_text("{}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    result = claims("schema", "--check")
+
+    assert result.exit_code == 1
+    assert "schemas/rights.schema.json is stale" in result.stderr
+    assert f"ok: {SCHEMA_PATH} is up to date" in result.stdout
 
 
 def test_schema_output_then_check_then_stale(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ revision gets its row at its first change (its intake is recorded then), and ``c
 rebuild-state`` can always fold the rows again from the trail. On PostgreSQL the application
 role may read and write it, as the other tables of the service.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -18,8 +18,8 @@ import re
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
