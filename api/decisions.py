@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import Principal
 from api.claim_states import operations as life_ops
@@ -162,7 +162,14 @@ def override_decision(
         total = Decimal(request.payable)
     else:
         total = current.payable if request.outcome in PAYING else Decimal("0.00")
-    body = OverrideIn(outcome=request.outcome, total=total, reason=request.reason)
+    try:
+        body = OverrideIn(outcome=request.outcome, total=total, reason=request.reason)
+    except ValidationError as exc:
+        raise ProblemError(
+            422,
+            "the override is invalid",
+            errors=[{"path": "payable", "reason": e["msg"]} for e in exc.errors()],
+        ) from None
     written = life_ops.propose(
         state.life, claim_id, body, decision_id=current.decision_id, actor=who.actor
     )

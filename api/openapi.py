@@ -94,6 +94,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        # A refusal of the claim's life (api.errors: its rule, a line's bound, the amounts,
+        # the decision named and the current one, the current ETag) says what to do.
+        "suggestion": {"type": "string", "description": "what to do instead"},
+        "rule_id": {"type": "string", "description": "the lifecycle rule broken"},
+        "line_id": {"type": "integer", "description": "the line above its bound"},
+        "bound": {"type": "string", "description": "the most that line may pay"},
+        "payable": {"type": "string", "description": "what the current decision pays"},
+        "paid": {"type": "string", "description": "what was paid so far"},
+        "named": {"type": "string", "description": "the decision the request named"},
+        "current": {**_NULLABLE_STRING, "description": "the current decision's id"},
+        "etag": {"type": "string", "description": "the claim's current ETag"},
         # A refused ruleset reload (422) carries its report.
         **RELOAD_REPORT_SCHEMA["properties"],
         # A refused reload of every ruleset (POST /rulesets/reload) carries one report each.

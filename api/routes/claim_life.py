@@ -126,6 +126,13 @@ async def patch_claim(
             422, "the patch is not JSON", errors=[{"path": "", "reason": str(exc)}]
         ) from None
     check_depth(patch)
+    if not isinstance(patch, dict):
+        raise ProblemError(
+            422,
+            "a claim patch must be a JSON object (RFC 7396 merge patch)",
+            kind="claim-patch",
+            errors=[{"path": "", "reason": "must be a JSON object of the fields that change"}],
+        )
     written = await run_in_threadpool(
         ops.amend, _life(state), claim_id, patch, if_match=tag, actor=who.actor
     )
