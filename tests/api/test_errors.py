@@ -47,6 +47,7 @@ from engine.errors import (
     Problem,
     RulesetError,
     TimelineError,
+    UnknownDiagnosticCodeError,
     UnknownRuleError,
 )
 from engine.expression.parser import ExpressionSyntaxError
@@ -130,6 +131,8 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     UnknownSemanticsError: (UnknownSemanticsError("9.9.9"), 422, "cannot-evaluate"),
     NotLowerable: (NotLowerable(), 422, "cannot-evaluate"),
     BackendError: (BackendError("durable", "swallowed"), 422, "cannot-evaluate"),
+    # a programming error (an undeclared diagnostic code), answered as engines errors are
+    UnknownDiagnosticCodeError: (UnknownDiagnosticCodeError("E-NOPE"), 422, "cannot-evaluate"),
     # audit
     AuditError: (AuditError("down"), 503, "unavailable"),
     CanonicalError: (CanonicalError("floats are not allowed", "$.reason"), 422, "invalid-request"),
