@@ -28,7 +28,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy engine audit llm_assist
+	$(BIN)/mypy engine audit llm_assist api
 	$(BIN)/claims rules schema --check
 	$(BIN)/claims rules lint rulesets
 	$(BIN)/claims rules test rulesets --coverage --threshold 100 > /dev/null

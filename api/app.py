@@ -23,6 +23,7 @@ from starlette.types import ASGIApp
 from api import migrations
 from api.claim_records import ClaimRecords
 from api.deps import AppState
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
@@ -30,6 +31,7 @@ from api.request_context import RequestContext
 from api.routes import audit, claims, members, ops, review_notes, unmask
 from api.rulesets import RulesetCatalog, default_rulesets_root
 from api.settings import Settings, get_settings
+from audit.checkpointer import IdleCheckpointer
 from audit.db import create_engine, upgrade
 from llm_assist.rights import DEFAULT_RIGHTS_DIR, load_rights
 
@@ -102,9 +104,13 @@ def create_app(
         # collection no longer pauses every request in flight for tens of milliseconds.
         gc.collect()
         gc.freeze()
+        # the last events before a quiet spell get a timed checkpoint too (audit.checkpointer)
+        checkpointer = IdleCheckpointer(engine, config)
+        checkpointer.start()
         try:
             yield
         finally:
+            checkpointer.stop()
             gc.unfreeze()
             engine.dispose()
 
@@ -113,9 +119,12 @@ def create_app(
         version="0.1.0",
         description="Claims intake, rule decisions with an audited trail, member explanations.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.claims = state
     install_error_handlers(app)
+    install_docs(app)
     for module in (claims, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
     install_member_pages(app, state)

@@ -50,7 +50,9 @@ class OverrideRequest(BaseModel):
     )
 
 
-def evaluate_claim(state: AppState, claim_id: str, as_of: dt.datetime, who: Principal) -> dict:
+def evaluate_claim(
+    state: AppState, claim_id: str, as_of: dt.datetime, who: Principal
+) -> dict[str, Any]:
     claim = state.claims.claim(claim_id)
     loaded = state.rulesets.for_claim(claim)
     decision = evaluate(loaded.program, claim, as_of=as_of, backend=state.backend)

@@ -11,7 +11,11 @@ Errors ``api`` raises on purpose all derive from one base::
     ├── RulesetLoadError         a ruleset at a git revision cannot be loaded (CLI)
     ├── GitError                 a git command failed (api.git_revisions)
     ├── InstantError             a text is not an ISO 8601 instant with offset (also ValueError)
-    └── SchemaMismatch           a table differs from its migration (also ValueError)
+    ├── SchemaMismatch           a table differs from its migration (also ValueError)
+    └── MemberPageError          the member pages refuse (tree in api/member_pages/errors.py)
+        ├── SignInRefused        a sign-in link unknown, used or expired
+        ├── CsrfRefused          a form without its CSRF token
+        └── NoSuchMember         a sign-in link asked for a member with no claim
 
 A problem has ``type`` (a stable URI naming the kind of problem), ``title``, ``status``,
 ``detail``, ``instance`` (the request path) and ``request_id``, plus members of its own: an
@@ -53,6 +57,7 @@ from engine.errors import (
     Problem,
     RulesetError,
     TimelineError,
+    UnknownDiagnosticCodeError,
     UnknownRuleError,
 )
 from engine.lifecycle.errors import (
@@ -265,6 +270,13 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         lambda e: f"the ruleset does not compile: {e}",
     ),
     UnknownRuleError: DomainProblem(404, "unknown-rule", "Unknown rule"),
+    # a code no table declares is the engine's bug, never the caller's
+    UnknownDiagnosticCodeError: DomainProblem(
+        500,
+        "internal",
+        "Internal server error",
+        lambda e: "the service failed to handle this request; quote the request id",
+    ),
     LifecycleError: _lifecycle(422, "Refused by the claim's life"),
     StaleDecisionError: _lifecycle(409, "Stale decision"),
     ApprovalError: _lifecycle(409, "Nothing to approve"),

@@ -17,12 +17,14 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 __all__ = [
+    "CLAIM_BODY_REF",
     "PROBLEM_JSON",
     "PROBLEM_SCHEMA",
     "install_problem_documentation",
@@ -31,6 +33,12 @@ __all__ = [
 
 PROBLEM_JSON = "application/problem+json"
 _REF = "#/components/schemas/"
+#: The request body of an intake: the engine's claim schema (validation mode: amounts may be
+#: numbers or decimal strings), its parts named ``ClaimBody<Part>``.
+_CLAIM_BODY = "ClaimBody"
+CLAIM_BODY_REF = _REF + _CLAIM_BODY
+#: Hand-written claims of the sample corpus, the examples of every claim body.
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "claims"
 _PROBLEM_REF = {"$ref": _REF + "Problem"}
 _STRING_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _NULLABLE_STRING: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
@@ -159,9 +167,38 @@ def install_problem_documentation(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def claim_body_schemas() -> dict[str, Any]:
+    """The engine's claim schema as components: ``ClaimBody`` and its parts."""
+    from engine.claim import Claim
+
+    schema = Claim.model_json_schema(mode="validation", ref_template=CLAIM_BODY_REF + "{model}")
+    parts = schema.pop("$defs", {})
+    return {_CLAIM_BODY: schema, **{f"{_CLAIM_BODY}{k}": v for k, v in parts.items()}}
+
+
+def claim_examples() -> dict[str, Any]:
+    """The hand-written examples (``examples/claims/0*.json``), by file name."""
+    found: dict[str, Any] = {}
+    for path in sorted(_EXAMPLES.glob("0*.json")):
+        value = json.loads(path.read_text(encoding="utf-8"))
+        found[path.stem] = {"summary": path.stem, "value": value}
+    return found
+
+
+def _claim_bodies(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    schemas.update(claim_body_schemas())
+    examples = claim_examples()
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body and body.get("schema") == {"$ref": CLAIM_BODY_REF} and examples:
+                body["examples"] = copy.deepcopy(examples)
+
+
 def _finish(document: dict[str, Any]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)
+    _claim_bodies(document, schemas)
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.auth import ISSUER, TokenService, checked_secret
 from api.errors import AuthSettingsError, SettingsError
 from api.secret_files import create_secret_file, read_secret_file
+from audit.batch_tags import BatchKey, derive_batch_key, generate_batch_key
 from audit.checkpoint import generate_key, verifier_key_from_signer
 from audit.config import AuditConfig
 from audit.errors import CheckpointError, ConfigError, SignerKeyNameError
@@ -53,6 +54,13 @@ class Settings(BaseSettings):
     audit_signer_key: SecretStr | None = None
     audit_key_file: Path = Path("var/audit-signer.key")
     audit_checkpoint_every: int = Field(default=100, ge=0)
+    audit_checkpoint_interval_s: float = Field(default=60.0, ge=0, le=10**8)
+    audit_batch_key: SecretStr | None = None
+    audit_batch_key_file: Path | None = None
+    audit_witness: Literal["file", "off"] = "file"
+    audit_witness_dir: Path | None = None
+    audit_witness_url: str | None = None
+    audit_witness_key: str | None = None
     # bearer tokens
     jwt_secret: SecretStr | None = None
     jwt_secret_file: Path = Path("var/jwt-secret")
@@ -105,6 +113,43 @@ class Settings(BaseSettings):
             )
         return _generate_key_file(path, self.audit_origin)
 
+    def batch_key(self) -> str:
+        """The audit batch key: set, read from its file, or generated (development only).
+
+        It must never be stored in the database: it is what makes an event appended with
+        the database credentials alone fail verify (:mod:`audit.batch_tags`). Its file is
+        by default ``audit-batch.key`` beside ``CLAIMS_AUDIT_KEY_FILE``; in development, with
+        the signer key given directly and no batch key file named, it is derived from the
+        signer key instead (no file is written).
+        """
+        if self.audit_batch_key is not None and self.audit_batch_key.get_secret_value():
+            return _checked_batch(
+                self.audit_batch_key.get_secret_value().strip(), "CLAIMS_AUDIT_BATCH_KEY"
+            )
+        path = self.audit_batch_key_file or self.audit_key_file.with_name("audit-batch.key")
+        direct = self.audit_signer_key is not None and self.audit_signer_key.get_secret_value()
+        if direct and self.audit_batch_key_file is None and self.environment == "development":
+            # a signer key given directly (tests, one-off tools): derive the batch key from it
+            # rather than write a key file into the working directory
+            return derive_batch_key(self.signer_key())
+        if path.exists():
+            return _checked_batch(read_secret_file(path, "CLAIMS_AUDIT_BATCH_KEY_FILE"), str(path))
+        if self.environment == "production":
+            raise SettingsError(
+                "no audit batch key: set CLAIMS_AUDIT_BATCH_KEY or provide "
+                f"CLAIMS_AUDIT_BATCH_KEY_FILE ({path}); keys are only generated in development"
+            )
+        key = generate_batch_key()
+        if create_secret_file(path, key):
+            return key
+        return _checked_batch(read_secret_file(path, "CLAIMS_AUDIT_BATCH_KEY_FILE"), str(path))
+
+    def witness_dir(self) -> Path | None:
+        """The file witness's folder, or ``None`` when ``CLAIMS_AUDIT_WITNESS=off``."""
+        if self.audit_witness == "off":
+            return None
+        return self.audit_witness_dir or self.audit_key_file.with_name("audit-witness")
+
     def audit_config(self) -> AuditConfig:
         """The :class:`~audit.config.AuditConfig` of these settings (resolving the key).
 
@@ -118,6 +163,11 @@ class Settings(BaseSettings):
                 origin=self.audit_origin,
                 signer_key=self.signer_key(),
                 checkpoint_every=self.audit_checkpoint_every,
+                batch_key=self.batch_key(),
+                checkpoint_interval_s=self.audit_checkpoint_interval_s,
+                witness_dir=self.witness_dir(),
+                witness_url=self.audit_witness_url or None,
+                witness_key=self.audit_witness_key or None,
             )
         except SignerKeyNameError as exc:
             raise SettingsError(self._key_name_problem(exc)) from None
@@ -254,6 +304,14 @@ def _checked_signer(key: str, source: str) -> str:
         verifier_key_from_signer(key)
     except CheckpointError as exc:
         raise SettingsError(f"{source} is not a valid audit signer key: {exc.reason}") from None
+    return key
+
+
+def _checked_batch(key: str, source: str) -> str:
+    try:
+        BatchKey.parse(key)
+    except ConfigError as exc:
+        raise SettingsError(f"{source} is not a valid audit batch key: {exc.reason}") from None
     return key
 
 

@@ -40,6 +40,7 @@ import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from audit.batch_tags import TagWalk
 from audit.canonical import JsonValue, canonical_json, parse_json, sha256_hex
 from audit.checkpoint import verify_checkpoint
 from audit.errors import AuditError, ChainError, CheckpointError, ProofError, TamperError
@@ -55,6 +56,7 @@ __all__ = [
     "entry_hash_of",
     "event_document",
     "format_timestamp",
+    "junk_reason",
     "verify_chain",
 ]
 
@@ -230,11 +232,17 @@ class VerifyReport:
     checkpoints_checked: int = 0
     last_seq: int = 0
     problem: ChainError | TamperError | None = None
+    #: The batch-tag walk (coverage, legacy prefix, tags checked), when tags were checked.
+    tags: TagWalk | None = None
+    #: Checkpoint rows that are not checkpoints signed by the key: ``(tree_size, why)``.
+    #: They prove nothing and were left out of the walk; someone with database access
+    #: inserted them (the signer never writes one).
+    junk: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when no problem was found."""
-        return self.problem is None
+        """True when no problem was found (and no junk checkpoint row)."""
+        return self.problem is None and not self.junk
 
 
 def _check_event(event: StoredEvent, expected_seq: int, prev_hash: str) -> None:
@@ -259,16 +267,23 @@ def _check_event(event: StoredEvent, expected_seq: int, prev_hash: str) -> None:
         )
 
 
-def _check_checkpoint(
-    checkpoint: StoredCheckpoint, root: bytes, verifier_key: str, origin: str
-) -> None:
+def junk_reason(checkpoint: StoredCheckpoint, verifier_key: str, origin: str) -> str | None:
+    """Why a checkpoint row is not a checkpoint signed by ``verifier_key``, or ``None``."""
     size = checkpoint.tree_size
     try:
         signed = verify_checkpoint(checkpoint.note, verifier_key, origin=origin)
     except CheckpointError as exc:
-        raise TamperError(size, f"checkpoint {size} does not verify: {exc.reason}") from None
+        return f"its note is not a signed checkpoint of this log ({exc.reason})"
     if signed.size != size or signed.root.hex() != checkpoint.root_hash:
-        raise TamperError(size, f"checkpoint {size}: stored size/root differ from its signed note")
+        return f"it holds the signed checkpoint of size {signed.size} under another size or root"
+    return None
+
+
+def _check_checkpoint(
+    checkpoint: StoredCheckpoint, root: bytes, verifier_key: str, origin: str
+) -> None:
+    size = checkpoint.tree_size
+    signed = verify_checkpoint(checkpoint.note, verifier_key, origin=origin)
     if not hmac.compare_digest(signed.root, root):
         raise TamperError(
             size,
@@ -284,6 +299,7 @@ def verify_chain(
     verifier_key: str,
     origin: str,
     start: tuple[int, str, MerkleAccumulator] | None = None,
+    tags: TagWalk | None = None,
 ) -> Iterator[VerifyReport]:
     """Walk ``events`` (in ``seq`` order) and check every link, hash and checkpoint.
 
@@ -292,12 +308,21 @@ def verify_chain(
     the first seq, in any order. Yields the same :class:`VerifyReport` after each event (for
     progress bars) and a last time when done; it stops at the first problem, recorded in
     ``report.problem``. Checkpoints larger than the last event mean events were deleted.
+    Checkpoint rows that are not signed checkpoints of this log are listed in
+    ``report.junk`` and otherwise ignored (the walk goes on without them). With ``tags``,
+    every event is also checked to be covered by a valid batch tag (:mod:`audit.batch_tags`).
     """
     first, prev_hash, acc = start if start is not None else (1, GENESIS_HASH, MerkleAccumulator())
-    report = VerifyReport(first_seq=first, last_seq=first - 1)
-    pending = sorted(
-        (c for c in checkpoints if c.tree_size >= first - 1), key=lambda c: c.tree_size
-    )
+    report = VerifyReport(first_seq=first, last_seq=first - 1, tags=tags)
+    pending: list[StoredCheckpoint] = []
+    for checkpoint in sorted(checkpoints, key=lambda c: c.tree_size):
+        if checkpoint.tree_size < first - 1:
+            continue
+        why = junk_reason(checkpoint, verifier_key, origin)
+        if why is None:
+            pending.append(checkpoint)
+        else:
+            report.junk.append((checkpoint.tree_size, why))
     index = 0
     expected = first
     try:
@@ -307,6 +332,8 @@ def verify_chain(
             index += 1
         for event in events:
             _check_event(event, expected, prev_hash)
+            if tags is not None:
+                tags.see(event.seq, event.entry_hash)
             acc.append(entry_leaf(bytes.fromhex(event.entry_hash)))
             prev_hash = event.entry_hash
             report.events_checked += 1
@@ -324,6 +351,8 @@ def verify_chain(
                 f"event {expected} is missing: signed checkpoint {size} covers events "
                 f"up to {size} but the log ends at {expected - 1}",
             )
+        if tags is not None:
+            tags.finish(expected - 1)
     except (ChainError, TamperError) as exc:
         report.problem = exc
     except AuditError as exc:  # e.g. a stored compact range that does not parse

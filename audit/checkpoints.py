@@ -9,9 +9,12 @@ in ``seq`` order (:mod:`audit.merkle`). Checkpoints are made
 - on demand (:func:`create_checkpoint`, ``claims audit checkpoint``), at the current size.
 
 Each row also keeps the Merkle compact range at its size, so the next checkpoint hashes only
-the events added since (the range is restored, checked against the signed root, and
-extended). Making a checkpoint takes the append lock: its size is exactly the head of the
-chain, and a concurrent append cannot slip in between.
+the events added since (the range is restored from the previous checkpoint *signed by the
+key*, checked against its root, and extended). A checkpoint is signed only after the events
+since that previous one verify (links, hashes and batch tags, :func:`checkpoint_at`), so a
+row forged into the database is never signed over. Making a checkpoint takes the append
+lock: its size is exactly the head of the chain, and a concurrent append cannot slip in
+between.
 
 Proofs: :func:`inclusion_proof_for` proves an event is in a checkpoint (RFC 9162 inclusion
 proof, leaf index ``seq - 1``); :func:`consistency_proof_between` proves a later checkpoint
@@ -22,15 +25,27 @@ extends an earlier one. Both are checked by the DB-free :mod:`audit.verifier` /
 from __future__ import annotations
 
 import hmac
+import logging
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Engine, Row, select
 
+from audit.batch_tag_store import tag_walk
 from audit.canonical import canonical_json, parse_json
-from audit.chain import StoredCheckpoint, StoredEvent, event_document
+from audit.chain import (
+    GENESIS_HASH,
+    StoredCheckpoint,
+    StoredEvent,
+    event_document,
+    junk_reason,
+    verify_chain,
+)
 from audit.checkpoint import sign_checkpoint
 from audit.config import AuditConfig
-from audit.errors import AuditError, CanonicalError, ProofError, StoreError, TamperError
+from audit.errors import AuditError, CanonicalError, ChainError, ProofError, StoreError, TamperError
 from audit.merkle import (
     ConsistencyProof,
     InclusionProof,
@@ -40,17 +55,21 @@ from audit.merkle import (
     entry_leaf,
     inclusion_proof,
 )
-from audit.models import CHECKPOINTS
+from audit.models import CHECKPOINTS, EVENTS
 from audit.store import (
     Target,
     chain_head,
     entry_hashes,
     get_event,
+    iter_events,
     now_text,
     read_connection,
     write_transaction,
 )
 from audit.tlog_proof import TlogProof
+from audit.witness import FileWitness
+
+_LOG = logging.getLogger("audit")
 
 __all__ = [
     "ProvenEvent",
@@ -64,6 +83,7 @@ __all__ = [
     "latest_checkpoint",
     "list_checkpoints",
     "merkle_tree",
+    "witness_checkpoints",
 ]
 
 
@@ -80,7 +100,9 @@ def _checkpoint(row: Row[tuple[object, ...]]) -> StoredCheckpoint:
     except CanonicalError:
         hashes = None
     if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
-        raise TamperError(size, f"checkpoint {size}: stored compact range is not a list of hashes")
+        # kept (not raised) so that one junk row does not hide the rest of the trail: the
+        # marker is not hex, so the range never restores (chain.junk_reason names the row)
+        hashes = ["(not a list of hashes)"]
     return StoredCheckpoint(
         tree_size=size,
         root_hash=str(m["root_hash"]),
@@ -135,30 +157,74 @@ def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _restored(base: StoredCheckpoint | None) -> MerkleAccumulator:
-    """The compact range saved with ``base``, if it matches its root; else from scratch."""
-    if base is None:
-        return MerkleAccumulator()
-    try:
-        acc = base.accumulator()
-    except (ValueError, AuditError):
-        return MerkleAccumulator()
-    if not hmac.compare_digest(acc.root().hex(), base.root_hash):
-        return MerkleAccumulator()
-    return acc
+def _signed_base(
+    conn: Connection, size: int, verifier_key: str, origin: str
+) -> tuple[int, str, MerkleAccumulator]:
+    """``(size, its event's entry_hash, restored accumulator)`` of the largest checkpoint
+    below ``size`` that is a checkpoint signed by the key (junk rows are passed over);
+    the genesis when there is none."""
+    rows = conn.execute(
+        select(CHECKPOINTS)
+        .where(CHECKPOINTS.c.tree_size < size)
+        .order_by(CHECKPOINTS.c.tree_size.desc())
+        .limit(_BASE_CANDIDATES)
+    ).all()
+    for row in rows:
+        base = _checkpoint(row)
+        if base.tree_size > 0 and junk_reason(base, verifier_key, origin) is None:
+            try:
+                acc = base.accumulator()
+            except (ValueError, AuditError):
+                continue
+            if not hmac.compare_digest(acc.root().hex(), base.root_hash):
+                continue
+            prev = conn.execute(
+                select(EVENTS.c.entry_hash).where(EVENTS.c.seq == base.tree_size)
+            ).scalar()
+            if prev is None:
+                raise ChainError(base.tree_size, f"event {base.tree_size} is missing")
+            return base.tree_size, str(prev), acc
+    return 0, GENESIS_HASH, MerkleAccumulator()
+
+
+#: Checkpoint rows looked at, newest first, for a signed base (junk rows are skipped).
+_BASE_CANDIDATES = 8
 
 
 def checkpoint_at(conn: Connection, *, size: int, config: AuditConfig) -> StoredCheckpoint:
     """Sign and store the checkpoint at ``size`` (or return the one already there).
 
-    The caller holds the append lock (:func:`audit.store.write_transaction`).
+    Nothing is signed unless the events since the previous signed checkpoint verify: every
+    link, hash and, with a batch key, every batch tag (:mod:`audit.batch_tags`). Otherwise
+    the problem is raised (:class:`ChainError` / :class:`TamperError`, naming its ``seq``)
+    and nothing is written. The caller holds the append lock
+    (:func:`audit.store.write_transaction`).
     """
+    verifier = config.verifier_key()
     existing = checkpoint_by_size(conn, size)
     if existing is not None:
+        why = junk_reason(existing, verifier, config.origin)
+        if why is not None:
+            raise TamperError(size, f"the checkpoint row already at size {size} is junk: {why}")
         return existing
-    acc = _restored(checkpoint_at_or_below(conn, size))
-    if acc.size < size:
-        acc.extend(entry_leaf(h) for h in entry_hashes(conn, from_seq=acc.size + 1, to_seq=size))
+    base, prev, acc = _signed_base(conn, size, verifier, config.origin)
+    walk = tag_walk(
+        conn, start_seq=base + 1, key=config.batch(), origin=config.origin, end_seq=size
+    )
+    reports = verify_chain(
+        iter_events(conn, from_seq=base + 1, to_seq=size),
+        [],
+        verifier_key=verifier,
+        origin=config.origin,
+        start=(base + 1, prev, acc),
+        tags=walk,
+    )
+    report = deque(reports, maxlen=1).pop()  # the last report is the final one
+    if report.problem is not None:
+        problem = report.problem
+        raise type(problem)(problem.seq, f"refusing to sign checkpoint {size}: {problem.reason}")
+    if acc.size != size:
+        raise ChainError(acc.size + 1, f"refusing to sign checkpoint {size}: events are missing")
     root = acc.root()
     checkpoint = StoredCheckpoint(
         tree_size=size,
@@ -172,13 +238,19 @@ def checkpoint_at(conn: Connection, *, size: int, config: AuditConfig) -> Stored
 
 
 def create_checkpoint(target: Target, *, config: AuditConfig) -> StoredCheckpoint:
-    """Checkpoint the log at its current size now (the existing one if nothing was added)."""
+    """Checkpoint the log at its current size now (the existing one if nothing was added).
+
+    Through an engine, the checkpoint is then sent to the configured witness (a refusal is
+    logged: the checkpoint stands)."""
     config.require_signer()
     with write_transaction(target) as conn:
         size, _ = chain_head(conn)
         if size == 0:
             raise StoreError("the audit trail is empty: there is nothing to checkpoint")
-        return checkpoint_at(conn, size=size, config=config)
+        checkpoint = checkpoint_at(conn, size=size, config=config)
+    if (config.witness_dir or config.witness_url) and isinstance(target, Engine):
+        witness_checkpoints(target, [checkpoint], config=config)
+    return checkpoint
 
 
 def get_checkpoint(target: Target, *, size: int) -> StoredCheckpoint:
@@ -293,3 +365,49 @@ def consistency_proof_between(
         first_size, second_size, tuple(consistency_proof(first_size, second_size, tree))
     )
     return proof, first, second
+
+
+def witness_checkpoints(
+    engine: Engine, checkpoints: Iterable[StoredCheckpoint], *, config: AuditConfig
+) -> None:
+    """Send committed checkpoints to the configured witnesses; problems are logged (the
+    checkpoints stand: the next one is witnessed with the events in between)."""
+    for checkpoint in checkpoints:
+        try:
+            if config.witness_dir is not None:
+                _file_witness(engine, checkpoint, config, config.witness_dir)
+            if config.witness_url is not None:
+                _http_witness(engine, checkpoint, config, config.witness_url)
+        except AuditError as exc:
+            _LOG.error("audit checkpoint %d not witnessed: %s", checkpoint.tree_size, exc)
+
+
+def _file_witness(
+    engine: Engine, checkpoint: StoredCheckpoint, config: AuditConfig, directory: Path
+) -> None:
+    witness = FileWitness(directory, verifier_key=config.verifier_key(), origin=config.origin)
+
+    def leaves(first: int, last: int) -> list[bytes]:
+        with read_connection(engine) as conn:
+            return entry_hashes(conn, from_seq=first, to_seq=last)
+
+    witness.add(checkpoint, leaves)
+
+
+def _http_witness(
+    engine: Engine, checkpoint: StoredCheckpoint, config: AuditConfig, url: str
+) -> None:
+    from audit.witness_http import submit_checkpoint  # lazy: only with an HTTP witness
+
+    def proof(old: int, new: int) -> list[bytes]:
+        with read_connection(engine) as conn:
+            return consistency_proof(old, new, merkle_tree(conn, size=new))
+
+    submit_checkpoint(
+        url,
+        checkpoint.note,
+        checkpoint.tree_size,
+        proof,
+        witness_key=config.witness_key,
+        log_key=config.verifier_key(),
+    )

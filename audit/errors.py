@@ -30,6 +30,9 @@ Every failure the audit package can detect is one of these, so callers (the API,
     ├── UnknownEventError(event_id)     no audited event has this ``event_id``
     ├── SnapshotError(content_hash, reason)  a ruleset snapshot is missing, or its files do
     │                                   not hash to its content address
+    ├── WitnessError(reason)            a witness refused a checkpoint (not signed by the
+    │                                   log, inconsistent with what it saw), cannot be
+    │                                   reached, or its record cannot be read
     └── ReplayError(event_id, reason)   an event cannot be replayed (not a decision event,
                                         malformed payload, backend unavailable)
 
@@ -54,6 +57,7 @@ __all__ = [
     "StoreError",
     "TamperError",
     "UnknownEventError",
+    "WitnessError",
 ]
 
 
@@ -186,3 +190,7 @@ class ReplayError(AuditError):
 
     def __reduce__(self) -> tuple[type[ReplayError], tuple[str, str]]:
         return (type(self), (self.event_id, self.reason))
+
+
+class WitnessError(AuditError):
+    """A witness refused a checkpoint, cannot be reached, or its record is unreadable."""

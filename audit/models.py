@@ -1,6 +1,6 @@
 """The audit trail's tables (SQLModel over SQLAlchemy 2).
 
-Three append-only tables; the schema itself is made by the Alembic migrations in
+Four append-only tables; the schema itself is made by the Alembic migrations in
 ``audit/migrations`` (which also add the triggers and privileges that keep the tables
 append-only), and ``tests/audit/test_models.py`` checks that these classes and the migrated
 schema agree.
@@ -18,6 +18,9 @@ schema agree.
 ``ruleset_snapshot``
     The ruleset source a decision used, addressed by the engine's content hash
     (:mod:`audit.snapshot`).
+``audit_batch_tag``
+    One HMAC tag per appended batch (:mod:`audit.batch_tags`), keyed by the batch's last
+    ``seq``: the proof that the service holding the batch key wrote those events.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import ClassVar
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["AuditEvent", "Checkpoint", "RulesetSnapshotRow", "audit_tables"]
+__all__ = ["AuditEvent", "BatchTagRow", "Checkpoint", "RulesetSnapshotRow", "audit_tables"]
 
 _HASH = 64
 # INTEGER on SQLite, so that the primary key is the rowid (no second index).
@@ -77,6 +80,19 @@ class RulesetSnapshotRow(SQLModel, table=True):
     created_at: str = Field(sa_column=Column(String(32), nullable=False))
 
 
+class BatchTagRow(SQLModel, table=True):
+    """A row of ``audit_batch_tag``."""
+
+    __tablename__: ClassVar[str] = "audit_batch_tag"
+
+    last_seq: int = Field(sa_column=Column(_BIGINT, primary_key=True, autoincrement=False))
+    first_seq: int = Field(sa_column=Column(_BIGINT, nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    key_id: str = Field(sa_column=Column(String(8), nullable=False))
+    tag: str = Field(sa_column=Column(String(_HASH), nullable=False))
+    created_at: str = Field(sa_column=Column(String(32), nullable=False))
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -87,8 +103,9 @@ def _table(model: type[SQLModel]) -> Table:
 EVENTS: Table = _table(AuditEvent)
 CHECKPOINTS: Table = _table(Checkpoint)
 SNAPSHOTS: Table = _table(RulesetSnapshotRow)
+BATCH_TAGS: Table = _table(BatchTagRow)
 
 
-def audit_tables() -> tuple[Table, Table, Table]:
-    """``(audit_event, checkpoint, ruleset_snapshot)``."""
-    return EVENTS, CHECKPOINTS, SNAPSHOTS
+def audit_tables() -> tuple[Table, Table, Table, Table]:
+    """``(audit_event, checkpoint, ruleset_snapshot, audit_batch_tag)``."""
+    return EVENTS, CHECKPOINTS, SNAPSHOTS, BATCH_TAGS

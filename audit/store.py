@@ -4,9 +4,13 @@ Appending
 ---------
 :func:`append_event` computes the payload's canonical text and hash first, then, inside one
 transaction: takes the append lock, reads the chain head (highest ``seq`` and its
-``entry_hash``), inserts the event as ``seq + 1`` chained to it, signs a checkpoint when the
-new size is a multiple of ``config.checkpoint_every``, and commits. It returns only after the
-commit, so a decision is acknowledged only once it is durable.
+``entry_hash``), inserts the event as ``seq + 1`` chained to it, tags the batch with the
+config's batch key (:mod:`audit.batch_tags`), signs a checkpoint when the new size is a
+multiple of ``config.checkpoint_every`` or the oldest unsigned event has waited
+``config.checkpoint_interval_s`` (only over a chain that verifies: a refused one is logged
+and the append stands), and commits. It returns only after the commit, so a decision is
+acknowledged only once it is durable. Checkpoints made through an engine are then sent to
+the configured witnesses (:func:`audit.checkpoints.witness_checkpoints`).
 
 Through an engine, the appends of one process are *group-committed* (:mod:`audit.batching`):
 concurrent appends queue, and one of them writes every queued event in a single transaction
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import threading
 import uuid
 import weakref
@@ -53,18 +58,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from audit.batch_tag_store import insert_tag
+from audit.batch_tags import BatchKey
 from audit.batching import GroupCommit, group_commit_of
 from audit.canonical import JsonValue, canonical_json, sha256_hex
-from audit.chain import GENESIS_HASH, StoredEvent, format_timestamp
+from audit.chain import GENESIS_HASH, StoredCheckpoint, StoredEvent, format_timestamp
 from audit.config import AuditConfig
 from audit.db import is_postgres
 from audit.errors import (
     ChainError,
     SnapshotError,
     StoreError,
+    TamperError,
     UnknownEventError,
 )
-from audit.models import EVENTS, SNAPSHOTS
+from audit.models import CHECKPOINTS, EVENTS, SNAPSHOTS
 from audit.snapshot import RulesetSnapshot
 from audit.transactions import (
     APPEND_LOCK,
@@ -91,6 +99,7 @@ __all__ = [
     "write_transaction",
 ]
 
+_LOG = logging.getLogger("audit")
 _EVENT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 #: Content hashes of the snapshots known to be stored, per engine: snapshots are
@@ -124,6 +133,10 @@ def _event(row: Row[tuple[object, ...]] | Mapping[str, object]) -> StoredEvent:
 # Statements built once: building and cache-keying them again cost more than running them.
 _HEAD = select(EVENTS.c.seq, EVENTS.c.entry_hash).order_by(EVENTS.c.seq.desc()).limit(1)
 _INSERT = EVENTS.insert()
+_LATEST_CHECKPOINT_AT = (
+    select(CHECKPOINTS.c.created_at).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+)
+_FIRST_RECORDED_AT = select(EVENTS.c.recorded_at).where(EVENTS.c.seq == 1)
 _COLUMNS = tuple(f.name for f in fields(StoredEvent))
 
 
@@ -193,15 +206,32 @@ def append_event(
 
 
 def _write_batch(engine: Engine, batch: Sequence[_Pending]) -> list[StoredEvent]:
+    made: list[StoredCheckpoint] = []
     with write_transaction(engine) as conn:
-        return _write_events(conn, batch)
+        written = _write_events(conn, batch, made)
+    config = _config_of(batch)
+    if made and config is not None and (config.witness_dir or config.witness_url):
+        from audit.checkpoints import witness_checkpoints  # lazy: it imports this module
+
+        witness_checkpoints(engine, made, config=config)
+    return written
 
 
-def _write_events(conn: Connection, batch: Sequence[_Pending]) -> list[StoredEvent]:
-    """Chain ``batch`` after the head, insert it, checkpoint where due (the lock is held)."""
+def _config_of(batch: Sequence[_Pending]) -> AuditConfig | None:
+    """The config a batch is tagged and checkpointed with: the last one given."""
+    return next((p.config for p in reversed(batch) if p.config is not None), None)
+
+
+def _write_events(
+    conn: Connection, batch: Sequence[_Pending], made: list[StoredCheckpoint] | None = None
+) -> list[StoredEvent]:
+    """Chain ``batch`` after the head, insert and tag it, checkpoint where due (the lock is
+    held). Checkpoints made are added to ``made``."""
+    config = _config_of(batch)
+    key = config.batch() if config is not None else None
     head_seq, prev_hash = chain_head(conn)
     written: list[StoredEvent] = []
-    rows: list[dict[str, object]] = []
+    segment: list[StoredEvent] = []
     for pending in batch:
         recorded = now_text()
         seq = head_seq + len(written) + 1
@@ -220,18 +250,71 @@ def _write_events(conn: Connection, batch: Sequence[_Pending]) -> list[StoredEve
         )
         event = replace(unhashed, entry_hash=unhashed.computed_entry_hash())
         written.append(event)
-        rows.append({name: getattr(event, name) for name in _COLUMNS})
+        segment.append(event)
         prev_hash = event.entry_hash
-        config = pending.config
-        every = config.checkpoint_every if config is not None else 0
-        if config is not None and every and event.seq % every == 0 and config.signer_key:
-            from audit.checkpoints import checkpoint_at  # lazy: it imports this module
-
-            _insert_events(conn, rows)
-            rows = []
-            checkpoint_at(conn, size=event.seq, config=config)
-    _insert_events(conn, rows)
+        if config is not None and config.checkpoint_every and seq % config.checkpoint_every == 0:
+            _insert_segment(conn, segment, key, config)
+            segment = []
+            _auto_checkpoint(conn, seq, config, made)
+    _insert_segment(conn, segment, key, config)
+    if written and config is not None and _interval_due(conn, config):
+        _auto_checkpoint(conn, written[-1].seq, config, made)
     return written
+
+
+def _insert_segment(
+    conn: Connection, segment: list[StoredEvent], key: BatchKey | None, config: AuditConfig | None
+) -> None:
+    """Insert events, then the tag of exactly those events (a checkpoint may follow)."""
+    if not segment:
+        return
+    _insert_events(conn, [{name: getattr(e, name) for name in _COLUMNS} for e in segment])
+    if key is not None and config is not None:
+        insert_tag(
+            conn,
+            first_seq=segment[0].seq,
+            entry_hashes=[e.entry_hash for e in segment],
+            key=key,
+            origin=config.origin,
+        )
+
+
+def _interval_due(conn: Connection, config: AuditConfig) -> bool:
+    """Has the oldest event no checkpoint covers waited ``checkpoint_interval_s``?
+
+    Measured from the latest checkpoint's signing (every event after it came later), or
+    from the first event when there is no checkpoint yet.
+    """
+    if not config.checkpoint_interval_s or not config.signer_key:
+        return False
+    since = conn.execute(_LATEST_CHECKPOINT_AT).scalar()
+    if since is None:
+        since = conn.execute(_FIRST_RECORDED_AT).scalar()
+    try:
+        then = dt.datetime.strptime(str(since), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    except ValueError:  # a junk row: a new checkpoint is due
+        return True
+    age = (dt.datetime.now(dt.UTC) - then).total_seconds()
+    return age >= config.checkpoint_interval_s
+
+
+def _auto_checkpoint(
+    conn: Connection, size: int, config: AuditConfig, made: list[StoredCheckpoint] | None
+) -> None:
+    """Sign the automatic checkpoint at ``size``; a trail that does not verify is logged and
+    left unsigned (the append itself stands: refusing it would lose a decision, and verify
+    names the bad ``seq``)."""
+    if not config.signer_key:
+        return
+    from audit.checkpoints import checkpoint_at  # lazy: it imports this module
+
+    try:
+        checkpoint = checkpoint_at(conn, size=size, config=config)
+    except (ChainError, TamperError) as exc:
+        _LOG.error("audit checkpoint %d not signed: %s", size, exc)
+        return
+    if made is not None:
+        made.append(checkpoint)
 
 
 def _insert_events(conn: Connection, rows: list[dict[str, object]]) -> None:

@@ -14,11 +14,17 @@ deterministic corpus of varied claims (``engine/samples/cn_health.py``).
   per-line duplicate flag and typical cost), computed ONCE before timing. That is fair only
   because the engine's time includes computing those facts; zen's time includes converting
   them to its input (Decimals to numbers, dates to day numbers). The ID check digit is
-  computed inside the JDM graph, as the engine computes it inside its rule.
+  computed inside the JDM graph (the engine computes it as the derived fact member_id_valid).
 - informational rows: ``native-rules`` is the engine's compliance stage alone (derived facts,
   native matching, full trace; no cost sharing, SLA clocks or reasons), i.e. the work zen
   does plus the fact stage; ``zen+facts`` is zen with the fact stage inside the timed region
   (the same work as ``native-rules``); ``zen+trace`` is zen with its own trace switched on.
+
+Beside the time seen from Python, ``inside`` is the time inside the engine proper: for
+``durable`` the time in durable-rules' host calls (the backend counts it), for the zen rows
+the evaluation time zen reports itself (``performance`` in its response). A line also gives
+``claims rules backend-report``'s shares over the corpus: which condition tests durable-rules
+evaluated on claim fields, on derived facts, or left to Python.
 
 The target ratio (native at or above zen with trace on) is ``native-rules`` over
 ``zen+trace``: the same compliance rules, both with a trace, zen handed the facts for free.
@@ -51,6 +57,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -63,6 +70,7 @@ import zen
 
 from bench.corpus import make_claims
 from engine.backends.base import available_backends, get_backend
+from engine.backends.placement import PLACES, placements, tally
 from engine.claim import Claim, load_claim
 from engine.decision import Decision
 from engine.decision.assembly import applied_rules
@@ -88,6 +96,10 @@ NOTES = (
     "backends take turns one corpus pass at a time (after a warm-up), so machine noise "
     "hits them alike. zen's p99 and mean include occasional millisecond stalls outside its "
     "own evaluation time (the 'performance' it reports stays far below them): compare p50 too.",
+    "inside: durable = time inside durable-rules' host calls (assert, read, delete) per "
+    "claim; zen rows = the evaluation time zen reports itself ('performance'). The rest of "
+    "the mean is spent in Python: for zen, the call into Rust and converting its input and "
+    "output; for durable, the fact stage, encoding, trace, cost sharing, clocks, reasons.",
 )
 
 Match = tuple[str, int | None]
@@ -250,6 +262,39 @@ class Stats:
     p50_us: float
     p99_us: float
     mean_us: float
+    #: Mean time per evaluation inside the engine itself, where it can be known: durable-rules'
+    #: calls for ``durable``, zen's own reported ``performance`` for the zen rows.
+    inside_us: float | None = None
+    inside_p50_us: float | None = None
+
+
+#: Per evaluation, from a runner's result: nanoseconds spent inside the engine proper.
+Inside = Callable[[Any], int]
+
+_UNITS_NS = {"ns": 1, "µs": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_PERFORMANCE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(ns|µs|us|ms|s)")
+
+
+def zen_inside_ns(response: Any) -> int:
+    """zen's own evaluation time, from the ``performance`` text it reports ("209.7µs")."""
+    text = str(response["performance"])
+    found = _PERFORMANCE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"zen performance '{text}' has no known unit")
+    return round(float(found[1]) * _UNITS_NS[found[2]])
+
+
+def durable_inside() -> Inside:
+    """Time spent inside durable-rules since the previous call (the backend's counter)."""
+    backend = get_backend("durable")
+    last = [backend.rete_ns]  # type: ignore[attr-defined]
+
+    def inside(_result: Any) -> int:
+        now: int = backend.rete_ns  # type: ignore[attr-defined]
+        spent, last[0] = now - last[0], now
+        return spent
+
+    return inside
 
 
 def _percentile(sorted_ns: list[int], q: float) -> float:
@@ -257,7 +302,7 @@ def _percentile(sorted_ns: list[int], q: float) -> float:
     return sorted_ns[index] / 1000
 
 
-def _stats(latencies: list[int]) -> Stats:
+def _stats(latencies: list[int], inside: list[int] | None = None) -> Stats:
     total = sum(latencies)
     ordered = sorted(latencies)
     return Stats(
@@ -266,6 +311,8 @@ def _stats(latencies: list[int]) -> Stats:
         p50_us=_percentile(ordered, 0.50),
         p99_us=_percentile(ordered, 0.99),
         mean_us=total / len(ordered) / 1000,
+        inside_us=sum(inside) / len(inside) / 1000 if inside else None,
+        inside_p50_us=_percentile(sorted(inside), 0.50) if inside else None,
     )
 
 
@@ -274,32 +321,41 @@ def measure(
     *,
     seconds: float,
     min_rounds: int = 2,
+    inside: dict[str, Inside] | None = None,
 ) -> dict[str, Stats]:
     """Per-item latency (``perf_counter_ns``) of each runner over whole passes of its items.
 
     Each runner first warms up on up to 50 items. Then the runners take turns, one pass each
     per round, so that machine noise (other processes, frequency changes) hits all of them
     alike; rounds go on until the runners have had ``seconds`` each on average (at least
-    ``min_rounds``). Throughput is evaluations / summed latency.
+    ``min_rounds``). Throughput is evaluations / summed latency. ``inside`` reads, outside the
+    timed region, how much of each evaluation the engine itself reports or counts.
     """
+    inside = inside or {}
     for run, items in runners.values():
         for item in items[:50]:
             run(item)
     clock = time.perf_counter_ns
     latencies: dict[str, list[int]] = {name: [] for name in runners}
+    own: dict[str, list[int]] = {name: [] for name in inside}
     budget = int(seconds * 1e9) * len(runners)
     spent, rounds = 0, 0
     while rounds < min_rounds or spent < budget:
         for name, (run, items) in runners.items():
             gc.collect()  # do not bill one runner for another's garbage
             out = latencies[name]
+            read = inside.get(name)
+            if read is not None:
+                read(None)  # a counter starts from here (zen reads its response instead)
             for item in items:
                 start = clock()
-                run(item)
+                result = run(item)
                 out.append(clock() - start)
+                if read is not None:
+                    own[name].append(read(result))
         spent = sum(sum(v) for v in latencies.values())
         rounds += 1
-    return {name: _stats(v) for name, v in latencies.items()}
+    return {name: _stats(v, own.get(name)) for name, v in latencies.items()}
 
 
 def run_benchmark(
@@ -329,7 +385,23 @@ def run_benchmark(
         claims,
     )
     runners["zen+trace"] = (lambda f: decision.evaluate(zen_input(f), {"trace": True}), facts)
-    return measure(runners, seconds=seconds)
+    inside: dict[str, Inside] = {
+        name: (lambda r: 0 if r is None else zen_inside_ns(r))
+        for name in ("zen", "zen+facts", "zen+trace")
+    }
+    if "durable" in runners:
+        inside["durable"] = durable_inside()
+    return measure(runners, seconds=seconds, inside=inside)
+
+
+def rete_shares(program: Program, claims: Sequence[Claim]) -> dict[str, float] | None:
+    """``claims rules backend-report``'s shares over the bench corpus (durable decisions)."""
+    if "durable" not in available_backends():
+        return None
+    rules = placements(program)
+    counted = tally(rules, (evaluate(program, c, as_of=AS_OF, backend="durable") for c in claims))
+    shares: dict[str, float] = {p: counted.share(p) for p in PLACES}
+    return {**shares, "in_durable_rules": counted.in_rete, "fallbacks": counted.fallbacks}
 
 
 # ---- environment and report ---------------------------------------------------------------
@@ -410,13 +482,15 @@ def render_table(report: dict[str, Any]) -> str:
         f"durable-rules {env['durable-rules']}",
         "",
         f"{'backend':<13} {'claims/s':>10} {'p50 us':>9} {'p99 us':>9} {'mean us':>9} "
-        f"{'evaluations':>12}",
+        f"{'inside mean':>12} {'evaluations':>12}",
     ]
     for name, s in report["results"].items():
+        inside = "-" if s["inside_us"] is None else f"{s['inside_us']:.1f}"
         lines.append(
             f"{name:<13} {s['claims_per_s']:>10,.0f} {s['p50_us']:>9.1f} {s['p99_us']:>9.1f} "
-            f"{s['mean_us']:>9.1f} {s['evaluations']:>12,}"
+            f"{s['mean_us']:>9.1f} {inside:>12} {s['evaluations']:>12,}"
         )
+    lines += _inside_lines(report)
     r, t = report["ratios"], report["targets"]
     a, b = r["native_rules_over_zen_trace_throughput"], r["durable_over_native_time"]
     e2e = r["native_over_zen_throughput"]
@@ -446,6 +520,33 @@ def render_table(report: dict[str, Any]) -> str:
     lines += [f"  MISMATCH {m}" for m in check["mismatches"]]
     lines += ["", "notes:"] + [f"- {n}" for n in NOTES]
     return "\n".join(lines)
+
+
+def _inside_lines(report: dict[str, Any]) -> list[str]:
+    """What the ``inside us`` column means, as shares of the time seen from Python."""
+    out = [""]
+    for name, what in (
+        ("durable", "inside durable-rules (its host calls)"),
+        ("zen", "zen's own reported evaluation time ('performance')"),
+        ("zen+trace", "zen's own reported evaluation time, trace on"),
+    ):
+        s = report["results"].get(name)
+        if s and s["inside_us"] is not None:
+            # p50 against p50: the means carry the machine's stalls, which hit either side
+            share = s["inside_p50_us"] / s["p50_us"]
+            out.append(
+                f"{name}: {what}: p50 {s['inside_p50_us']:.1f} of {s['p50_us']:.1f} us seen "
+                f"from Python ({share:.0%}), mean {s['inside_us']:.1f} of {s['mean_us']:.1f} us"
+            )
+    shares = report.get("rete_shares")
+    if shares:
+        out.append(
+            f"durable condition tests (claims rules backend-report over this corpus): "
+            f"Rete on claim fields {shares['rete-claim']:.1%}, Rete on derived facts "
+            f"{shares['rete-derived']:.1%}, Python {shares['python']:.1%} "
+            f"({shares['fallbacks']} fallback evaluations)"
+        )
+    return out
 
 
 def profile_native(program: Program, claims: Sequence[Claim], *, top: int = 25) -> str:
@@ -495,6 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": {name: asdict(s) for name, s in stats.items()},
         "ratios": r,
         "targets": targets(r),
+        "rete_shares": rete_shares(program, claims),
         "cross_check": {"claims": len(claims), "backends": backends, "mismatches": mismatches},
         "notes": list(NOTES),
     }

@@ -38,8 +38,8 @@ from engine.outcome import Outcome
 from engine.strict_json import loads_strict
 
 __all__ = [
-    "Backdating", "Claim", "Document", "DocumentType", "Event", "Incident", "Item", "Member",
-    "Policy", "PriorClaim", "Voiding", "claim_to_json_dict", "id_check_digit",
+    "Backdating", "Claim", "Document", "DocumentType", "Event", "ExplainedClause", "Incident",
+    "Item", "Member", "Policy", "PriorClaim", "Voiding", "claim_to_json_dict", "id_check_digit",
     "id_number_checksum_valid", "load_claim", "luhn_valid", "problems_from_validation_error",
 ]  # fmt: skip
 
@@ -141,6 +141,16 @@ StrictBool = Annotated[bool, Field(strict=True)]
 _FROZEN = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+# Why left out of dumps when unset: claims written before these fields existed keep their
+# exact JSON text (stored bodies, content hashes and the facts rules see stay the same).
+def _omitted_when_unset() -> Any:
+    return Field(default=None, exclude_if=_absent)
+
+
 class Member(BaseModel):
     """The insured person; ``id_number`` is stored with an upper-case X."""
 
@@ -158,6 +168,25 @@ class Member(BaseModel):
     def id_checksum_valid(self) -> bool:
         """Plain property, not a computed field, so dumps stay loadable (extra="forbid")."""
         return id_number_checksum_valid(self.id_number)
+
+
+ClauseKind = Literal[
+    "exclusion", "deductible", "coinsurance", "designated_providers", "waiting_period",
+]  # fmt: skip
+
+
+class ExplainedClause(BaseModel):
+    """Evidence that one payment-cutting clause was flagged and explained at sale (IL art. 17;
+    SPC-II arts. 9-13: the insurer bears the burden of proof). ``sales_record`` points to the
+    sales recording or signed acknowledgement (销售可回溯); ``category`` names the excluded
+    service category for an ``exclusion`` clause."""
+
+    model_config = _FROZEN
+
+    clause: ClauseKind
+    sales_record: NonEmptyStr
+    category: str | None = _omitted_when_unset()
+    explained_on: IsoDate | None = _omitted_when_unset()
 
 
 class Policy(BaseModel):
@@ -181,6 +210,11 @@ class Policy(BaseModel):
     # When the insurer learned of a possible non-disclosure at application (IL art. 16):
     # only a person may act on it, within 30 days, and never 2 years after the contract.
     nondisclosure_learned_date: IsoDate | None = None
+    # The day the current ``status`` took effect: cover is judged by the status on the loss
+    # date (IL art. 14), so a policy that lapsed after the loss still covers it.
+    status_effective_date: IsoDate | None = _omitted_when_unset()
+    # Clause-by-clause proof of explanation at sale; a clause without it is never applied.
+    explained_clauses: list[ExplainedClause] | None = _omitted_when_unset()
 
     @field_validator("end_date")
     @classmethod
@@ -242,16 +276,6 @@ class Item(BaseModel):
         return value
 
 
-def _absent(value: object) -> bool:
-    return value is None
-
-
-# Why left out of dumps when unset: claims written before these fields existed keep their
-# exact JSON text (stored bodies, content hashes and the facts rules see stay the same).
-def _omitted_when_unset() -> Any:
-    return Field(default=None, exclude_if=_absent)
-
-
 DocumentType = Literal[
     "claim_form", "id_copy", "invoice", "itemized_bill", "discharge_summary",
     "medical_record", "diagnosis_certificate", "bank_account", "police_report", "other",
@@ -306,6 +330,8 @@ class PriorClaim(BaseModel):
     service_date: IsoDate
     amount: Money
     outcome: Outcome
+    # What that claim actually paid on the invoice: only that reduces a later line (HIM 5).
+    paid: Money | None = _omitted_when_unset()
 
 
 class Claim(BaseModel):

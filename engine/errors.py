@@ -26,8 +26,9 @@ package)::
     ├── UnknownSemanticsError     a decision names engine semantics this engine does not know
     ├── UnknownDiagnosticCodeError  code emitted a diagnostic code ``DiagnosticCode`` lacks (a
     │                             programming error the tests catch; also ValueError)
-    ├── NotLowerable              (internal) an item condition durable-rules cannot express;
-    │                             caught where raised, the quantifier is hoisted instead
+    ├── NotLowerable              (internal) a test durable-rules cannot express
+    │                             (engine.backends.durable_algebra); caught in the lowering,
+    │                             the test is hoisted instead
     └── BackendError              a backend misbehaved (durable-rules swallowed an error)
 
 Private classes (``_Skip``, ``_Unsupported``) are control flow caught in the module that

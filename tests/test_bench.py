@@ -26,7 +26,9 @@ from bench.engine import (  # noqa: E402
     engine_matches,
     jdm_rule_ids,
     load_zen,
+    measure,
     zen_input,
+    zen_inside_ns,
     zen_matches,
 )
 from engine.claim import id_number_checksum_valid, load_claim  # noqa: E402
@@ -81,3 +83,26 @@ def test_cross_check_reports_a_disagreement(program, tmp_path) -> None:
     claims = [load_claim(c) for c in make_claims(CROSS_CHECK_CLAIMS)]
     problems = cross_check(program, claims, decision=load_zen(broken), backends=["native"])
     assert problems and all("fraud_amount_outlier" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"), [("209.7µs", 209_700), ("1.0ms", 1_000_000), ("12ns", 12), ("2s", 2 * 10**9)]
+)
+def test_zen_inside_time_is_read_from_its_performance_field(text: str, ns: int) -> None:
+    assert zen_inside_ns({"performance": text}) == ns
+
+
+def test_zen_inside_time_refuses_an_unknown_unit() -> None:
+    with pytest.raises(ValueError, match="no known unit"):
+        zen_inside_ns({"performance": "3 fortnights"})
+
+
+def test_measure_reports_the_inside_time_per_evaluation() -> None:
+    stats = measure(
+        {"a": (lambda n: n, [1000, 3000]), "b": (lambda n: n, [5])},
+        seconds=0.0,
+        inside={"a": lambda n: 0 if n is None else n},
+    )
+    assert stats["a"].inside_us == pytest.approx(2.0)
+    assert stats["a"].inside_p50_us in (1.0, 3.0)
+    assert stats["b"].inside_us is None

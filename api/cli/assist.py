@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -32,6 +32,7 @@ from llm_assist.config import PROVIDERS
 
 if TYPE_CHECKING:
     from engine.decision import Decision
+    from llm_assist.config import Provider
 
 __all__ = ["assist_group"]
 
@@ -116,18 +117,13 @@ def note_command(
         config = settings.assist_config() if provider in (None, settings.assist_provider) else None
     except SettingsError as exc:
         fail(str(exc))
+    config = config or Settings(assist_provider="template").assist_config()
     config = replace(
-        config or Settings(assist_provider="template").assist_config(),
-        **{
-            k: v
-            for k, v in {
-                "provider": provider,
-                "model": model,
-                "base_url": base_url,
-                "timeout_s": timeout_s,
-            }.items()
-            if v is not None
-        },
+        config,
+        provider=cast("Provider", provider) if provider is not None else config.provider,
+        model=model if model is not None else config.model,
+        base_url=base_url if base_url is not None else config.base_url,
+        timeout_s=timeout_s if timeout_s is not None else config.timeout_s,
     )
     if config.provider != "template" and not config.model:
         fail(f"--provider {config.provider} needs --model (or CLAIMS_ASSIST_MODEL)")

@@ -201,14 +201,34 @@ def db_upgrade_command(revision: str, app_role: str) -> None:
 
 
 @audit_group.command(
-    "verify", epilog=example("claims audit verify", "claims audit verify --public-key audit.pub")
+    "verify",
+    epilog=example(
+        "claims audit verify",
+        "claims audit verify --public-key audit.pub",
+        "claims audit verify --witness /mnt/witness --trusted-checkpoint kept/checkpoint.txt",
+    ),
 )
 @click.option("--from", "from_seq", type=click.IntRange(min=1), default=1, help="first seq")
 @click.option(
     "--public-key",
     "public_key",
     default=None,
-    help="verifier key, or a file holding it (default: the key of our signer key)",
+    help="verifier key, or a file holding it (default: the key of our signer key; batch "
+    "tags are then checked for coverage only)",
+)
+@click.option(
+    "--trusted-checkpoint",
+    "trusted",
+    multiple=True,
+    help="a signed checkpoint kept outside the database: the trail must still hold it "
+    "(finds truncation, deleted checkpoints, rewrites); repeatable (default: none)",
+)
+@click.option(
+    "--witness",
+    "witness",
+    default=None,
+    help="a file witness folder (every checkpoint it holds must still be in the trail), or "
+    "the URL of a `claims audit witness serve` (default: none)",
 )
 @click.option(
     "--progress/--no-progress",
@@ -216,46 +236,121 @@ def db_upgrade_command(revision: str, app_role: str) -> None:
     help=f"progress bar on stderr (default: from {PROGRESS_MIN:,} events)",
 )
 @guarded
-def verify_command(from_seq: int, public_key: str | None, progress: bool | None) -> None:
-    """Check every link, payload hash, checkpoint root and signature."""
-    from audit.verification import verify_store
+def verify_command(
+    from_seq: int,
+    public_key: str | None,
+    trusted: tuple[str, ...],
+    witness: str | None,
+    progress: bool | None,
+) -> None:
+    """Check every link, payload hash, batch tag, checkpoint root and signature, and the
+    trail against checkpoints kept outside the database."""
+    from audit.verification import check_against_witness, verify_store
 
     with audit_store(signer=public_key is None) as (_, config, engine):
         key = _public_key(public_key) if public_key else config.verifier_key()
-        sizes: list[int] = []
-        bar_ctx: Any = None
-        bar: Any = None
-
-        def on_total(n: int) -> None:
-            nonlocal bar_ctx, bar
-            sizes.append(n)
-            if progress or (progress is None and n >= PROGRESS_MIN):
-                bar_ctx = click.progressbar(length=n, label="verifying", file=sys.stderr)
-                bar = bar_ctx.__enter__()
-
-        try:
+        anchors = _anchors(trusted, witness, key, config.origin)
+        with _progress_bar(progress) as (on_total, on_progress):
             report = verify_store(
                 engine,
                 verifier_key=key,
                 origin=config.origin,
                 from_seq=from_seq,
                 total=on_total,
-                progress=lambda n: bar.update(n) if bar is not None else None,
+                progress=on_progress,
+                batch_key=config.batch() if public_key is None else None,
             )
-        finally:
-            if bar_ctx is not None:
-                bar_ctx.__exit__(None, None, None)
+        outside = check_against_witness(engine, anchors)
+    _report_verify(report, outside, len(anchors))
+
+
+def _anchors(trusted: tuple[str, ...], witness: str | None, key: str, origin: str) -> list[Any]:
+    """The checkpoints kept outside the database that verify compares the trail with."""
+    from audit.witness import FileWitness, read_trusted_checkpoint
+
+    found = [read_trusted_checkpoint(Path(t), verifier_key=key, origin=origin) for t in trusted]
+    if witness is None:
+        return found
+    if witness.startswith(("http://", "https://")):
+        from audit.witness_http import fetch_witnessed
+
+        return found + fetch_witnessed(witness, verifier_key=key, origin=origin)
+    if not Path(witness).is_dir():
+        fail(f"--witness {witness}: no such folder (a file witness is a folder)")
+    records = FileWitness(Path(witness), verifier_key=key, origin=origin).records()
+    if not records:
+        fail(f"--witness {witness}: the witness holds no checkpoint of {origin}")
+    return found + records
+
+
+@contextmanager
+def _progress_bar(
+    progress: bool | None,
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    bar_ctx: Any = None
+    bar: Any = None
+
+    def on_total(n: int) -> None:
+        nonlocal bar_ctx, bar
+        if progress or (progress is None and n >= PROGRESS_MIN):
+            bar_ctx = click.progressbar(length=n, label="verifying", file=sys.stderr)
+            bar = bar_ctx.__enter__()
+
+    try:
+        yield on_total, lambda n: bar.update(n) if bar is not None else None
+    finally:
+        if bar_ctx is not None:
+            bar_ctx.__exit__(None, None, None)
+
+
+def _report_verify(report: Any, outside: list[str], anchors: int) -> None:
+    problems: list[str] = []
     if report.problem is not None:
-        fail(
+        problems.append(
             f"TAMPERED: first bad seq {report.problem.seq}: {report.problem.reason} "
-            f"({report.events_checked} events checked before it)",
-            code=TAMPERED,
+            f"({report.events_checked} events checked before it)"
         )
+    for size, why in report.junk:
+        problems.append(
+            f"JUNK CHECKPOINT ROW at size {size}: {why}. The signer never wrote it (someone "
+            "with database access inserted it); it was ignored and proves nothing"
+        )
+    problems.extend(outside)
     span = f"seq {report.first_seq}..{report.last_seq}" if report.events_checked else "empty log"
-    click.echo(
-        f"ok: {report.events_checked} events ({span}) and {report.checkpoints_checked} "
+    summary = (
+        f"{report.events_checked} events ({span}) and {report.checkpoints_checked} "
         "checkpoints verified"
     )
+    if problems:
+        for line in problems:
+            click.echo(f"error: {line}", err=True)
+        if report.problem is None:
+            click.echo(f"the rest verifies: {summary}", err=True)
+        sys.exit(TAMPERED)
+    click.echo(f"ok: {summary}")
+    tags = report.tags
+    if tags is not None:
+        click.echo(_tags_line(tags, report.first_seq))
+    if anchors:
+        click.echo(f"ok: the trail holds all {anchors} checkpoints kept outside the database")
+
+
+def _tags_line(tags: Any, first_seq: int) -> str:
+    checked = "checked" if not tags.keyless else "present (HMACs not checked: no batch key)"
+    line = f"batch tags: {tags.checked} {checked}"
+    if tags.legacy_end is None and tags.legacy_seen:
+        return (
+            f"{line}; no event has a batch tag: the whole trail ({tags.legacy_seen} events) "
+            "was written before batch tags (legacy); tag it once with `claims audit adopt`"
+        )
+    if tags.legacy_end and not tags.adopted and first_seq <= tags.legacy_end:
+        return (
+            f"{line}; events 1..{tags.legacy_end} have no batch tag (legacy: written before "
+            "batch tags); tag them once with `claims audit adopt`"
+        )
+    if tags.adopted:
+        return f"{line}; every event is covered (the legacy prefix by its adoption tag)"
+    return f"{line}; every event is covered"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +367,83 @@ def checkpoint_command() -> None:
     with audit_store() as (_, config, engine):
         checkpoint = create_checkpoint(engine, config=config)
     click.echo(checkpoint.note, nl=False)
+
+
+@audit_group.command(
+    "adopt",
+    epilog=example(
+        "claims audit verify --witness /mnt/witness && "
+        "claims audit adopt --reason 'upgrade to batch tags, checked against the witness'"
+    ),
+)
+@click.option("--reason", required=True, help="why the legacy events are trusted (audited)")
+@click.option("--actor", default="cli", help="who adopts them (audited)")
+@guarded
+def adopt_command(reason: str, actor: str) -> None:
+    """Tag the events written before batch tags once (an audited adoption).
+
+    Verify them against a witness or a trusted checkpoint first: adoption attests the
+    legacy events as they stand.
+    """
+    from audit.adoption import adopt_legacy_prefix
+
+    with audit_store() as (_, config, engine):
+        adoption = adopt_legacy_prefix(engine, config=config, actor=actor, reason=reason)
+    tail = (
+        f"; {adoption.unsigned_tail} of them were under no signed checkpoint"
+        if adoption.unsigned_tail
+        else ""
+    )
+    click.echo(
+        f"ok: events 1..{adoption.last_seq} adopted under the batch key{tail}; recorded as "
+        f"event {adoption.event.event_id} (seq {adoption.event.seq})"
+    )
+
+
+@audit_group.group(
+    "witness",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("claims audit witness serve --dir /srv/witness --log-key audit.pub"),
+)
+def witness_group() -> None:
+    """A witness that keeps the log's checkpoints outside its database (C2SP tlog-witness)."""
+
+
+@witness_group.command(
+    "serve",
+    epilog=example(
+        "claims audit witness serve --dir /srv/witness --log-key audit.pub --port 8790",
+    ),
+)
+@click.option("--dir", "directory", required=True, help="where the witness keeps its state")
+@click.option("--log-key", "log_key", required=True, help="the log's verifier key, or a file")
+@click.option(
+    "--name",
+    default="witness.claims.example/w1",
+    show_default=True,
+    help="the witness's key name (its identity)",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=8790, show_default=True, help="port")
+@guarded
+def witness_serve_command(directory: str, log_key: str, name: str, host: str, port: int) -> None:
+    """Serve add-checkpoint: check each checkpoint is consistent with the last one seen,
+    persist it, cosign it. Prints the witness's verifier key first."""
+    from audit.witness_http import CosignerKey, WitnessServer
+
+    folder = Path(directory)
+    key = CosignerKey.load_or_create(folder / "witness.key", name)
+    server = WitnessServer(folder, log_key=_public_key(log_key), key=key)
+    httpd = server.serve(host, port)
+    bound = httpd.server_address[1]
+    click.echo(f"witness key: {key.verifier_key()}")
+    click.echo(f"witnessing {server.origin} on http://{host}:{bound}/add-checkpoint", err=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
 
 
 @audit_group.command("public-key", epilog=example("claims audit public-key > audit.pub"))

@@ -45,6 +45,7 @@ __all__ = [
     "load_ruleset",
     "parse_as_of",
     "read_claim",
+    "ruleset_dirs",
     "run_evaluate",
 ]
 
@@ -145,3 +146,27 @@ def backend_option(func: F) -> F:
         "durable, native)",
     )
     return option(func)
+
+
+def ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
+    """Ruleset folders named directly, found one level below (``rulesets``), or containing a
+    named file (pre-commit passes the files a commit touches)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / "ruleset.yaml").is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
+        elif path.is_file() and (owner := _owning_ruleset(path)) is not None:
+            out.append(owner)
+        elif not path.is_file():
+            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
+    return list(dict.fromkeys(out))
+
+
+def _owning_ruleset(path: Path) -> Path | None:
+    for folder in path.parents:
+        if (folder / "ruleset.yaml").is_file():
+            return folder
+    return None

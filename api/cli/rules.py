@@ -3,7 +3,8 @@
 ``lint``, ``test`` and ``check`` take ruleset folders, folders of rulesets (``rulesets``) or
 files inside a ruleset (pre-commit passes the files a commit touches; each is mapped to the
 folder that owns it). ``schema`` prints or checks the JSON Schema of ruleset YAML. ``diff``
-and ``impact`` (:mod:`api.cli.rules_revisions`) compare revisions in git.
+and ``impact`` (:mod:`api.cli.rules_revisions`) compare revisions in git. ``backend-report``
+(:mod:`api.cli.rules_backend`) shows where the durable backend evaluates each test.
 
 Exit status: 0 when clean; 1 when ``lint``/``check`` find errors, ``test`` has failures or
 coverage below ``--threshold``, or ``schema --check`` finds the schema stale; 2 for user errors.
@@ -18,7 +19,16 @@ from typing import Any
 
 import click
 
-from api.cli.common import FINDINGS, OK, backend_option, example, fail, load_ruleset
+from api.cli.common import (
+    FINDINGS,
+    OK,
+    backend_option,
+    example,
+    fail,
+    load_ruleset,
+    ruleset_dirs,
+)
+from api.cli.rules_backend import backend_report_command
 from api.cli.rules_revisions import diff_command, impact_command
 from engine.errors import Diagnostic
 from engine.ruleset.jsonschema import SCHEMA_PATH, render_schema
@@ -34,7 +44,8 @@ FORMAT = click.option(
 
 @click.group("rules", epilog=example("claims rules lint rulesets", "claims rules test rulesets"))
 def rules_group() -> None:
-    """Rule authors' tools: lint, test with coverage, compile, schema, diff and impact."""
+    """Rule authors' tools: lint, test with coverage, compile, schema, diff, impact and
+    backend-report."""
 
 
 @rules_group.command(
@@ -235,23 +246,6 @@ def _check_schema(kind: str, path: Path, text: str) -> bool:
     return True
 
 
-def ruleset_dirs(paths: tuple[str, ...]) -> list[Path]:
-    """Ruleset folders named directly, found one level below (``rulesets``), or containing a
-    named file (pre-commit passes the files a commit touches)."""
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if (path / "ruleset.yaml").is_file():
-            out.append(path)
-        elif path.is_dir():
-            out.extend(sorted(p.parent for p in path.glob("*/ruleset.yaml")))
-        elif path.is_file() and (owner := _owning_ruleset(path)) is not None:
-            out.append(owner)
-        elif not path.is_file():
-            fail(f"'{raw}' is not a ruleset folder or a folder of rulesets")
-    return list(dict.fromkeys(out))
-
-
 def rights_dirs(paths: tuple[str, ...]) -> list[Path]:
     """Rights knowledge-base folders (holding rights.yaml) named, one level below, or
     containing a named file."""
@@ -267,12 +261,6 @@ def rights_dirs(paths: tuple[str, ...]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _owning_ruleset(path: Path) -> Path | None:
-    for folder in path.parents:
-        if (folder / "ruleset.yaml").is_file():
-            return folder
-    return None
-
-
 rules_group.add_command(diff_command)  # api/cli/rules_revisions.py
 rules_group.add_command(impact_command)
+rules_group.add_command(backend_report_command)  # api/cli/rules_backend.py

@@ -2,7 +2,7 @@
 
 ::
 
-    MemberPageError
+    MemberPageError        (under api.errors.ApiError)
     ├── SignInRefused      a sign-in link that is unknown, used or expired (``reason``)
     ├── CsrfRefused        a form without its CSRF token, or with another one
     └── NoSuchMember       a sign-in link asked for a member with no claim
@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from api.errors import ApiError
+
 __all__ = ["CsrfRefused", "MemberPageError", "NoSuchMember", "SignInRefused"]
 
 
-class MemberPageError(Exception):
+class MemberPageError(ApiError):
     """Base of the member pages' errors."""
 
 

@@ -9,7 +9,7 @@ with the claim's own personal data and the generic shapes (ID numbers, phones, c
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -35,7 +35,9 @@ class Feedback(BaseModel):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
 
 
-def feedback_payload(claim: Claim, feedback: Feedback, *, decision_id: str | None) -> dict:
+def feedback_payload(
+    claim: Claim, feedback: Feedback, *, decision_id: str | None
+) -> dict[str, Any]:
     redactor = Redactor.for_claim(claim)
     return {
         "claim_id": claim.claim_id,
@@ -46,7 +48,7 @@ def feedback_payload(claim: Claim, feedback: Feedback, *, decision_id: str | Non
     }
 
 
-def feedback_entries(events: tuple[StoredEvent, ...] | list[StoredEvent]) -> list[dict]:
+def feedback_entries(events: tuple[StoredEvent, ...] | list[StoredEvent]) -> list[dict[str, Any]]:
     """The claim's feedback events, oldest first, as staff read them."""
     out = []
     for event in events:

@@ -20,6 +20,7 @@ from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
 from api.openapi import problem_responses
+from api.schemas.audit import AuditEvent, Checkpoint, EventProof, PublicKey
 from audit.chain import event_document
 from audit.checkpoints import create_checkpoint, inclusion_proof_for, latest_checkpoint
 from audit.store import get_event
@@ -48,7 +49,11 @@ def _checkpoint_view(checkpoint: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/events/{event_id}", responses=problem_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/events/{event_id}",
+    response_model=AuditEvent,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event document (header, payload, hashes) as hashed into the chain."""
     document = event_document(get_event(state.engine, event_id=event_id))
@@ -56,7 +61,11 @@ def read_event(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     return document
 
 
-@router.get("/events/{event_id}/proof", responses=problem_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/events/{event_id}/proof",
+    response_model=EventProof,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]:
     """The event, its RFC 9162 inclusion proof and the signed checkpoint it is proven in."""
     event = get_event(state.engine, event_id=event_id)
@@ -73,7 +82,11 @@ def event_proof(event_id: EventId, state: State, who: Auditor) -> dict[str, Any]
     }
 
 
-@router.get("/checkpoints/latest", responses=problem_responses(401, 403, 404, 503))
+@router.get(
+    "/checkpoints/latest",
+    response_model=Checkpoint,
+    responses=problem_responses(401, 403, 404, 503),
+)
 def latest(state: State, who: Auditor) -> dict[str, Any]:
     """The newest signed checkpoint (404 while there is none)."""
     found = latest_checkpoint(state.engine)
@@ -82,7 +95,7 @@ def latest(state: State, who: Auditor) -> dict[str, Any]:
     return _checkpoint_view(found)
 
 
-@router.get("/public-key")
+@router.get("/public-key", response_model=PublicKey)
 def public_key(state: State) -> dict[str, str]:
     """The log's verifier key and origin (no token needed)."""
     return {"origin": state.audit.origin, "verifier_key": state.audit.verifier_key()}

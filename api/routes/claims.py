@@ -40,7 +40,7 @@ from api.decisions import OverrideRequest, evaluate_claim, history, override_dec
 from api.deps import AppState, Caller, State, allow
 from api.disclosure import masked_claim
 from api.errors import ProblemError, invalid_claim
-from api.openapi import problem_responses
+from api.openapi import CLAIM_BODY_REF, problem_responses
 from api.routes.common import (
     AsOf,
     JsonBytes,
@@ -51,6 +51,9 @@ from api.routes.common import (
     visible_record,
 )
 from api.rulesets import RulesetUnavailable
+from api.schemas.claims import EventAdded, StoredClaim
+from api.schemas.decisions import DecisionHistory, Evaluated, PersonDecision
+from api.schemas.sla import SlaBreaches
 from engine.claim import Claim, load_claim
 from engine.decision import Clock
 from engine.errors import EngineError, Problem
@@ -65,8 +68,9 @@ Reader = Annotated[Principal, Depends(allow("adjuster", "supervisor", "auditor")
 _CLAIM_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
-        "description": "the claim JSON (examples/claim.json is the reference shape)",
+        "content": {"application/json": {"schema": {"$ref": CLAIM_BODY_REF}}},
+        "description": "the claim JSON (examples/claims/ holds examples); parsed by the engine, "
+        "so a bad claim is answered with every problem's JSON path",
     }
 }
 _EVENT_BODY: dict[str, Any] = {
@@ -98,10 +102,15 @@ _LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
 @router.post(
     "/claims",
     status_code=201,
+    response_model=None,
     openapi_extra=_CLAIM_BODY,
     responses={
-        201: {"description": "taken in", "headers": _LOCATION},
-        200: {"description": "already stored: the stored claim", "headers": _LOCATION},
+        201: {"model": StoredClaim, "description": "taken in", "headers": _LOCATION},
+        200: {
+            "model": StoredClaim,
+            "description": "already stored: the stored claim",
+            "headers": _LOCATION,
+        },
         **problem_responses(401, 403, 409, 413, 415, 422, 503),
     },
 )
@@ -127,7 +136,11 @@ async def intake(
     return masked_claim(result.claim, who.role)
 
 
-@router.get("/claims/{claim_id}", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/claims/{claim_id}",
+    response_model=None,
+    responses={200: {"model": StoredClaim}, **problem_responses(401, 403, 404, 422)},
+)
 def read_claim(claim_id: ClaimId, state: State, who: Caller) -> dict[str, Any]:
     """The stored claim, personal data masked for the caller's role."""
     if who.role == "rule_author":
@@ -172,6 +185,7 @@ def _latest(claim: Claim) -> dt.datetime:
 @router.post(
     "/claims/{claim_id}/events",
     status_code=201,
+    response_model=EventAdded,
     openapi_extra=_EVENT_BODY,
     responses=problem_responses(401, 403, 404, 413, 415, 422, 503),
 )
@@ -189,8 +203,11 @@ async def add_event(
 
 @router.post(
     "/claims/{claim_id}/evaluate",
-    response_model=dict[str, Any],
-    responses=problem_responses(401, 403, 404, 422, 503),
+    response_model=None,
+    responses={
+        200: {"model": Evaluated, "description": "the decision, audited"},
+        **problem_responses(401, 403, 404, 422, 503),
+    },
 )
 def evaluate(
     claim_id: ClaimId,
@@ -203,7 +220,11 @@ def evaluate(
     return JsonBytes(evaluate_claim(state, claim_id, parse_as_of(as_of), who))
 
 
-@router.get("/claims/{claim_id}/decisions", responses=problem_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/claims/{claim_id}/decisions",
+    response_model=DecisionHistory,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def decisions(claim_id: ClaimId, state: State, who: Reader) -> dict[str, Any]:
     """Every audited decision and override of the claim, oldest first."""
     visible_record(state, claim_id, who)
@@ -213,6 +234,7 @@ def decisions(claim_id: ClaimId, state: State, who: Reader) -> dict[str, Any]:
 @router.post(
     "/claims/{claim_id}/override",
     status_code=201,
+    response_model=PersonDecision,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def override(
@@ -222,7 +244,7 @@ def override(
     return override_decision(state, claim_id, body, who)
 
 
-@router.get("/sla/breaches", responses=problem_responses(401, 403, 422))
+@router.get("/sla/breaches", response_model=SlaBreaches, responses=problem_responses(401, 403, 422))
 def sla_breaches(
     state: State,
     who: Handler,

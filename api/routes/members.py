@@ -17,6 +17,8 @@ from api.disclosure import masked_claim
 from api.explanations import explanation, language_of
 from api.openapi import problem_responses
 from api.routes.common import visible_record
+from api.schemas.claims import MemberClaims
+from api.schemas.explanations import MemberExplanation
 from engine.claim import load_claim
 
 router = APIRouter(prefix="/me", tags=["members"])
@@ -24,7 +26,11 @@ router = APIRouter(prefix="/me", tags=["members"])
 Member = Annotated[Principal, Depends(allow("member"))]
 
 
-@router.get("/claims", responses=problem_responses(401, 403))
+@router.get(
+    "/claims",
+    response_model=None,
+    responses={200: {"model": MemberClaims}, **problem_responses(401, 403)},
+)
 def my_claims(state: State, who: Member) -> dict[str, Any]:
     """The caller's claims, personal data masked."""
     records = state.claims.for_member(who.sub)
@@ -41,7 +47,12 @@ def my_claims(state: State, who: Member) -> dict[str, Any]:
     }
 
 
-@router.get("/claims/{claim_id}/explanation", responses=problem_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/claims/{claim_id}/explanation",
+    response_model=MemberExplanation,
+    response_model_exclude_unset=True,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def my_explanation(
     claim_id: Annotated[str, Path(min_length=1, max_length=128)],
     state: State,

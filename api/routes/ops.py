@@ -16,6 +16,7 @@ from api.auth import Principal
 from api.deps import State, allow
 from api.errors import ProblemError
 from api.openapi import RELOAD_REPORT_SCHEMA, problem_responses
+from api.schemas.ops import Health, ReloadReport
 from audit.db import read_only
 
 router = APIRouter(tags=["ops"])
@@ -43,7 +44,7 @@ _READINESS: dict[str, Any] = {
 }
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
@@ -155,7 +156,11 @@ def reload_rulesets(state: State, who: Author) -> dict[str, Any]:
     return {"swapped": True, "rulesets": reports}
 
 
-@router.post("/rulesets/{name}/reload", responses=problem_responses(401, 403, 404, 422))
+@router.post(
+    "/rulesets/{name}/reload",
+    response_model=ReloadReport,
+    responses=problem_responses(401, 403, 404, 422),
+)
 def reload_ruleset(
     name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
     state: State,

@@ -23,6 +23,7 @@ from api.auth import Principal
 from api.deps import State, allow
 from api.openapi import problem_responses
 from api.review_notes import NoteRequest, notes_of, request_note
+from api.schemas.notes import ReviewNoteEntry, ReviewNotes
 
 router = APIRouter(tags=["review notes"])
 
@@ -33,6 +34,7 @@ Handler = Annotated[Principal, Depends(allow("adjuster", "supervisor"))]
 @router.post(
     "/claims/{claim_id}/review-notes",
     status_code=201,
+    response_model=ReviewNoteEntry,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def draft_note(
@@ -46,7 +48,11 @@ def draft_note(
     return request_note(state, claim_id, body or NoteRequest(), who)
 
 
-@router.get("/claims/{claim_id}/review-notes", responses=problem_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/claims/{claim_id}/review-notes",
+    response_model=ReviewNotes,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
 def list_notes(claim_id: ClaimId, state: State, who: Handler) -> dict[str, Any]:
     """The claim's review notes as audited, oldest first."""
     return {"claim_id": claim_id, "review_notes": notes_of(state, claim_id)}

@@ -13,8 +13,21 @@ from typing import Protocol
 from engine.errors import EngineError
 from engine.program import Facts, Program
 
-# (rule id, line id or None for claim scope) -> matched
-Matches = dict[tuple[str, int | None], bool]
+#: (rule id, line id or None for claim scope)
+Slot = tuple[str, int | None]
+
+
+class Matches(dict[Slot, bool]):
+    """Slot -> matched, and ``fallbacks``: the slots a backend could not decide itself and
+    handed to the native closure, each with why. Only the durable backend ever fills it; the
+    decision shows it (trace entry and ``engine`` block) and leaves it out while empty, so
+    decisions without a fallback keep their bytes."""
+
+    __slots__ = ("fallbacks",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fallbacks: dict[Slot, str] = {}
 
 
 class Backend(Protocol):

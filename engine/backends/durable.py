@@ -24,6 +24,7 @@ import contextlib
 import copy
 import itertools
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
@@ -31,11 +32,13 @@ from typing import Any
 
 from durable import engine as durable_engine
 
-from engine.backends.base import Matches
-from engine.backends.durable_lowering import Lowering
+from engine.backends.base import Matches, Slot
+from engine.backends.durable_lowering import Bound
 from engine.backends.encoding import encode
+from engine.backends.placement import lowerings
 from engine.errors import BackendError, EvaluationError
 from engine.expression.native import Compiled, lookup
+from engine.expression.numbers import MAX_SCALED
 from engine.program import CompiledRule, Facts, Program
 
 _CATCH_ALL = "__seen"
@@ -72,6 +75,7 @@ def _recorder(rule_id: str) -> Any:
 class _Scoped:
     hoisted: list[tuple[str, Compiled, str]]  # (fact key, value, id of the rule it serves)
     paths: dict[tuple[str, ...], set[str]]  # fact path -> ids of the rules that read it
+    bounds: list[tuple[Bound, str]]  # arithmetic to check per claim, and its rule
 
 
 @dataclass
@@ -92,6 +96,8 @@ class DurableBackend:
         self._compiled: weakref.WeakKeyDictionary[Program, _Compiled] = weakref.WeakKeyDictionary()
         self._registered = 0
         self._sessions = itertools.count(1)
+        #: Nanoseconds spent inside durable-rules (assert, read, delete), for bench/engine.py.
+        self.rete_ns = 0
 
     def prepare(self, program: Program) -> _Compiled:
         with self._lock:
@@ -106,16 +112,16 @@ class DurableBackend:
         definition: dict[str, Any] = {
             _CATCH_ALL: {"all": [{"m": {"$ex": {"k": 1}}}], "run": _CATCH_ALL}
         }
-        scoped = {"claim": _Scoped([], {}), "line": _Scoped([], {})}
-        for compiled in program.rules:
+        scoped = {"claim": _Scoped([], {}, []), "line": _Scoped([], {}, [])}
+        for compiled, lowered in zip(program.rules, lowerings(program), strict=True):
             rule = compiled.rule
-            lowered = Lowering(f"h{len(definition)}_").lower(rule.condition.node)
             target = scoped[rule.scope]
             for path in lowered.paths:
                 target.paths.setdefault(path, set()).add(rule.id)
             target.hoisted.extend(
                 (k, program.compiler.compile(n), rule.id) for k, n in lowered.hoisted
             )
+            target.bounds.extend((b, rule.id) for b in lowered.bounds)
             kind = "l" if rule.scope == "line" else "c"
             definition[rule.id] = {
                 "all": [{"m": {"$and": [{"k": kind}, lowered.condition]}}],
@@ -126,11 +132,11 @@ class DurableBackend:
 
     def match(self, program: Program, facts: Facts, lines: list[Facts]) -> Matches:
         compiled = self.prepare(program)
-        failed: set[tuple[str, int | None]] = set()
+        out = Matches()
+        failed = out.fallbacks
         batch = [_fact(compiled.claim, facts, "c", 0, failed)]
         batch.extend(_fact(compiled.line, f, "l", f["line"]["line_id"], failed) for f in lines)
         hits = self._run(compiled.name, batch)
-        out: Matches = {}
         by_line = {f["line"]["line_id"]: f for f in lines}
         for rule in program.rules:
             ids = [f["line"]["line_id"] for f in lines] if rule.rule.scope == "line" else [None]
@@ -147,6 +153,7 @@ class DurableBackend:
             sid = f"e{next(self._sessions)}"
             for i, fact in enumerate(batch):
                 fact["sid"], fact["id"] = sid, f"{sid}.{i}"
+            start = time.perf_counter_ns()
             try:
                 self._host.assert_facts(name, batch)
                 state = self._host.get_state(name, sid)
@@ -154,6 +161,7 @@ class DurableBackend:
                 raise BackendError("durable", f"rule evaluation failed: {exc}") from exc
             finally:
                 self._delete(name, sid)
+                self.rete_ns += time.perf_counter_ns() - start
         if state.get("exception"):
             raise BackendError("durable", f"an action failed: {state['exception']}")
         return set(state.get("hits") or [])
@@ -169,27 +177,44 @@ def _fact(
     facts: Facts,
     kind: str,
     line_id: int,
-    failed: set[tuple[str, int | None]],
+    failed: dict[Slot, str],
 ) -> dict[str, Any]:
     fact: dict[str, Any] = {"k": kind, "lid": line_id}
     slot = line_id if kind == "l" else None
     for parts, readers in scoped.paths.items():
         try:
             _put(fact, parts, encode(lookup(facts, parts)))
-        except BackendError:
+        except BackendError as exc:
             # Beyond what a double holds exactly (e.g. a total above ~9e9): the rules reading
             # it are decided natively, which is exact, rather than refusing a valid claim.
-            failed.update((rule_id, slot) for rule_id in readers)
+            reason = f"{'.'.join(parts)}: {exc.reason}"
+            for rule_id in readers:
+                failed.setdefault((rule_id, slot), reason)
     for key, fn, rule_id in scoped.hoisted:
         try:
             value = fn(facts, None)
             if value is not None:
                 fact[key] = encode(value)
-        except (EvaluationError, BackendError):
+        except (EvaluationError, BackendError) as exc:
             # Hoisted values are computed eagerly, but native short-circuits: a guarded
             # ``x != 0 and y / x > 1`` must not fail. The rule is decided natively instead.
-            failed.add((rule_id, slot))
+            failed.setdefault((rule_id, slot), f"a test computed outside durable-rules: {exc}")
+    for bound, rule_id in scoped.bounds:
+        if not _within(bound, fact):
+            failed.setdefault((rule_id, slot), _BEYOND)
     return fact
+
+
+_BEYOND = "arithmetic beyond what durable-rules computes exactly (2**53)"
+
+
+def _within(bound: Bound, fact: dict[str, Any]) -> bool:
+    total = abs(bound.const)
+    for parts, coef in bound.terms:
+        value = lookup(fact, parts)
+        if isinstance(value, int):
+            total += abs(coef) * abs(value)
+    return total < MAX_SCALED
 
 
 def _native_test(rule: CompiledRule, target: Facts) -> bool:
@@ -201,7 +226,7 @@ def _native_test(rule: CompiledRule, target: Facts) -> bool:
 
 
 def _put(target: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
-    if value is None:
+    if value is None or value == []:  # an empty list is absent: emptiness is ``$nex``
         return
     for part in parts[:-1]:
         target = target.setdefault(part, {})

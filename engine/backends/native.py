@@ -12,7 +12,7 @@ class NativeBackend:
     version = "1"
 
     def match(self, program: Program, facts: Facts, lines: list[Facts]) -> Matches:
-        out: Matches = {}
+        out = Matches()
         for compiled in program.rules:
             rule = compiled.rule
             targets = (

@@ -34,6 +34,7 @@ from engine.decision.model import (
     Amounts,
     Decision,
     EngineRef,
+    Fallback,
     Line,
     Notice,
     Reason,
@@ -97,6 +98,7 @@ def applied_rules(
                     line_id=line_id,
                     matched=matched,
                     facts=trace_values(compiled.trace_keys, target),
+                    fallback=matches.fallbacks.get((rule.id, line_id)),
                 )
             )
             slot = line_id if rule.scope == "line" else None
@@ -196,8 +198,20 @@ def assemble(
         trace=tuple(trace),
         ruleset=_ruleset_ref(program.ir.identity),
         as_of=as_of.isoformat(),
-        engine=_engine_ref(backend.name, backend.version, semantics.version),
+        engine=_engine(backend, semantics, trace),
     )
+
+
+def _engine(backend: Backend, semantics: Semantics, trace: Sequence[TraceEntry]) -> EngineRef:
+    ref = _engine_ref(backend.name, backend.version, semantics.version)
+    fallbacks = tuple(
+        trusted(Fallback, rule_id=t.rule_id, line_id=t.line_id, reason=t.fallback)
+        for t in trace
+        if t.fallback is not None
+    )
+    if not fallbacks:
+        return ref
+    return trusted(EngineRef, backend=ref.backend, version=ref.version, fallbacks=fallbacks)
 
 
 def _totals(lines: list[LineAmounts], *, release: bool) -> Amounts:

@@ -12,6 +12,7 @@ from engine.decision.values import (
     Instant,
     Scope,
     canonical_json,
+    optional_field,
 )
 from engine.money import Currency
 from engine.outcome import Outcome
@@ -20,6 +21,7 @@ __all__ = [
     "Amounts",
     "Decision",
     "EngineRef",
+    "Fallback",
     "Line",
     "Notice",
     "Reason",
@@ -113,6 +115,10 @@ class TraceEntry(BaseModel):
     facts: dict[str, JsonValue] = Field(
         description="the values the condition read, personal data masked"
     )
+    fallback: str | None = optional_field(
+        description="why the durable backend handed this evaluation to the native closure "
+        "(a value beyond what durable-rules compares exactly); absent when Rete decided it"
+    )
 
 
 class RulesetRef(BaseModel):
@@ -126,6 +132,16 @@ class RulesetRef(BaseModel):
     revision: str = Field(description="the git revision the ruleset was read at, or empty")
 
 
+class Fallback(BaseModel):
+    """One rule evaluation the durable backend could not decide inside durable-rules."""
+
+    model_config = FROZEN
+
+    rule_id: str
+    line_id: int | None = Field(description="the line, for a line rule; else null")
+    reason: str = Field(description="why, e.g. a number too large to compare exactly")
+
+
 class EngineRef(BaseModel):
     """The engine that decided: ``version`` is ``<semantics>+<backend>.<backend version>``
     (:mod:`engine.semantics`)."""
@@ -134,6 +150,10 @@ class EngineRef(BaseModel):
 
     backend: str = Field(description="native or durable")
     version: str = Field(examples=["0.1.0+native.1"])
+    fallbacks: tuple[Fallback, ...] | None = optional_field(
+        description="the rule evaluations the durable backend handed to the native closure, "
+        "in trace order; absent when there was none"
+    )
 
 
 class Decision(BaseModel):

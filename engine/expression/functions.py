@@ -127,6 +127,16 @@ def _rerequested(events: list[Any], documents: list[Any], required: list[Any]) -
     return sorted(late)
 
 
+def _invoice_paid(prior_claims: list[Any], invoice_no: Any) -> Decimal:
+    """What earlier claims actually paid on one invoice (HIM art. 5).
+
+    Only money paid reduces a later line: a refused claim, or one whose payment is not
+    recorded, paid nothing that can be counted here (rules send the unknown case to a person).
+    """
+    same = (p.get("paid") for p in prior_claims if p["invoice_no"] == invoice_no)
+    return Decimal(quantize(sum((p for p in same if p is not None), Decimal(0))))
+
+
 # ---- typing rules -------------------------------------------------------------------------
 
 
@@ -206,6 +216,12 @@ def _t_rerequested(ts: list[T], col: int) -> T:
     for i in range(3):
         _want(ts, i, ["list"], col, "rerequested_documents")
     return list_of(STRING)
+
+
+def _t_invoice_paid(ts: list[T], col: int) -> T:
+    _want(ts, 0, ["list"], col, "invoice_paid")
+    _want(ts, 1, ["string"], col, "invoice_paid")
+    return NUMBER
 
 
 def _t_left(ts: list[T], col: int) -> T:
@@ -369,6 +385,15 @@ FUNCTIONS: dict[str, Function] = {
             _rerequested,
             doc="documents a later request asked for that the first request could have "
             "listed: rerequested_documents(events, documents, required)",
+        ),
+        Function(
+            "invoice_paid",
+            2,
+            2,
+            _t_invoice_paid,
+            _invoice_paid,
+            doc="what earlier claims paid on an invoice (their recorded `paid`): "
+            "invoice_paid(prior_claims, line.invoice_no)",
         ),
         Function(
             "left",

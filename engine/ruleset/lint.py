@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.backends.durable_lowering import Lowering, type_resolver
 from engine.errors import Diagnostic
+from engine.expression.text import expression_text
 from engine.ruleset.compiler import compile_with_diagnostics
+from engine.ruleset.ir import RulesetIR
 from engine.ruleset.source import RULESET_FILE
 from engine.ruleset_tests.lint import Known, lint_test_file
 
@@ -38,4 +41,30 @@ def lint_ruleset(root: Path, *, display: str | None = None) -> list[Diagnostic]:
                 "add tests/cases.yaml with cases for every rule (see CONTRIBUTING.md)",
             )
         )
+    if ir is not None and not bag.has_errors:
+        found += hoisted_tests(ir)
     return sorted(found, key=lambda d: (d.file, d.line, d.column, d.code))
+
+
+def hoisted_tests(ir: RulesetIR) -> list[Diagnostic]:
+    """W-HOISTED: a condition test the durable backend computes in Python, not in Rete
+    (:mod:`engine.backends.durable_lowering`); a derived fact moves it into Rete."""
+    type_of = type_resolver(ir.facts_type)
+    out = []
+    for rule in ir.rules:
+        for test in Lowering("h", type_of).lower(rule.when.node).tests:
+            if test.where != "python":
+                continue
+            text = expression_text(test.node)
+            out.append(
+                Diagnostic(
+                    "warning",
+                    "W-HOISTED",
+                    f"rule '{rule.id}': '{text}' runs in Python on the durable backend: "
+                    "durable-rules cannot compare it exactly",
+                    **rule.when.where.shift(test.node.col).kw(),
+                    suggestion="declare it as a derived fact under derive: and test that fact",
+                    rule_id=rule.id,
+                )
+            )
+    return out

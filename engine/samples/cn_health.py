@@ -107,7 +107,35 @@ def _claim(rng: random.Random, base: dict[str, Any], index: int) -> dict[str, An
         policy["nondisclosure_learned_date"] = (onset + dt.timedelta(days=5)).isoformat()
     if rng.random() < 0.05:  # a check-up code (ICD-10 chapter Z), outside the benefit schedule
         claim["items"][0]["diagnosis_code"] = "Z00.0"
+    _legal_facts(random.Random(f"legal-{index}"), claim)
     return claim
+
+
+def _legal_facts(rng: random.Random, claim: dict[str, Any]) -> None:
+    """When a status took effect, which clauses were explained at sale and what prior claims
+    paid (issue 14). A generator of their own, so every earlier draw, and so every claim's
+    other facts, stay what they were before these facts existed."""
+    policy, onset = claim["policy"], dt.date.fromisoformat(claim["incident"]["onset_date"])
+    if policy["status"] != "in_force" and rng.random() < 0.85:  # before, on or after the loss
+        took_effect = onset + dt.timedelta(days=rng.choice((-60, -1, 0, 1, 30)))
+        policy["status_effective_date"] = took_effect.isoformat()
+    record = f"SR-{policy['policy_id']}"
+    clauses = ["deductible", "coinsurance", "waiting_period", "designated_providers"]
+    if rng.random() < 0.3:  # no sales record for one clause
+        clauses.remove(rng.choice(clauses))
+    explained = [{"clause": c, "sales_record": record} for c in clauses]
+    if policy["exclusions_explained_at_sale"]:
+        explained += [
+            {"clause": "exclusion", "category": c, "sales_record": record}
+            for c in policy["exclusions"]
+        ]
+    policy["explained_clauses"] = explained
+    for prior in claim["prior_claims"]:
+        if prior["outcome"] == "deny":
+            prior["paid"] = "0.00"
+        elif rng.random() < 0.9:  # all or part of the amount; else not recorded
+            cents = int(prior["amount"].replace(".", ""))
+            prior["paid"] = _money(cents * rng.choice((100, 80, 50)) // 100)
 
 
 def _member(rng: random.Random, base: dict[str, Any], index: int) -> dict[str, Any]:

@@ -32,6 +32,11 @@ def _claim(rng: random.Random, index: int) -> dict[str, Any]:
         service = dt.date(2024, 12, 1) + dt.timedelta(days=rng.randrange(0, 40))  # before cover
     received = service + dt.timedelta(days=rng.randrange(0, 20))
     lines = [_line(rng, n, service) for n in range(1, rng.randrange(1, 4) + 1)]
+    policy = _policy(rng)
+    if policy["status"] != "in_force":  # when coverage ended: before, after, or not known
+        shift = (None, -30, 45, 0)[index % 4]  # no draw, so every other fact stays as it was
+        if shift is not None:
+            policy["status_effective_date"] = (service + dt.timedelta(days=shift)).isoformat()
     return {
         "claim_id": f"US-2025-{index + 1:06d}",
         "claim_type": "medical_expense",
@@ -43,7 +48,7 @@ def _claim(rng: random.Random, index: int) -> dict[str, Any]:
             "id_number": "11010519491231002X",
             "birth_date": "1980-04-02",
         },
-        "policy": _policy(rng),
+        "policy": policy,
         "incident": {
             "onset_date": service.isoformat(),
             "is_accident": rng.random() < 0.2,

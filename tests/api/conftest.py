@@ -65,6 +65,7 @@ def _service(
         audit_checkpoint_every=3,
         jwt_secret=SECRET,
         jwt_secret_file=tmp_path / "jwt-secret",
+        audit_witness_dir=tmp_path / "witness",
         **overrides,
     )
     app = create_app(settings, rulesets_root=rulesets or REPO / "rulesets")

@@ -271,6 +271,7 @@ def _bearer(token: str) -> dict[str, str]:
 def make_rs256_client(tmp_path: Path, **fields: Any) -> Iterator[TestClient]:
     """A service verifying RS256 tokens with the public key of ``make_rsa_key("idp")``."""
     fields.setdefault("jwt_public_key", make_public_pem(make_rsa_key("idp")))
+    fields.setdefault("audit_witness_dir", tmp_path / "witness")
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'claims.db'}",
         audit_signer_key=SIGNER,

@@ -36,6 +36,7 @@ from audit.errors import (
     StoreError,
     TamperError,
     UnknownEventError,
+    WitnessError,
 )
 from engine.backends.durable_lowering import NotLowerable
 from engine.errors import (
@@ -129,6 +130,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     CalendarError: (CalendarError("CN", dt.date(2031, 1, 1), "2004-2026"), 422, "cannot-evaluate"),
     UnknownRuleError: (UnknownRuleError("x", "cn-health", ("a",), ""), 404, "unknown-rule"),
     UnknownSemanticsError: (UnknownSemanticsError("9.9.9"), 422, "cannot-evaluate"),
+    UnknownDiagnosticCodeError: (UnknownDiagnosticCodeError("E-NOPE"), 500, "internal"),
     NotLowerable: (NotLowerable(), 422, "cannot-evaluate"),
     BackendError: (BackendError("durable", "swallowed"), 422, "cannot-evaluate"),
     # a programming error (an undeclared diagnostic code), answered as engines errors are
@@ -141,6 +143,7 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     CheckpointOriginError: (CheckpointOriginError("a", "b", "other log"), 503, "unavailable"),
     ChainError: (ChainError(3, "gap"), 503, "unavailable"),
     TamperError: (TamperError(3, "changed"), 503, "unavailable"),
+    WitnessError: (WitnessError("refused"), 503, "unavailable"),
     ConfigError: (ConfigError("no signer key"), 503, "unavailable"),
     SignerKeyNameError: (SignerKeyNameError("a", "b"), 503, "unavailable"),
     StoreError: (StoreError("disk full"), 503, "unavailable"),

@@ -78,7 +78,7 @@ def test_fresh_upgrade_is_idempotent_and_matches_the_models(engine: Engine) -> N
     migrations.upgrade(engine)
     migrations.upgrade(engine)  # nothing left to do: no error, nothing changes
     assert migrations.current_revision(engine) == "0005"
-    assert audit_db.current_revision(engine) == "0002"  # the two histories are separate
+    assert audit_db.current_revision(engine) == "0003"  # the two histories are separate
     assert API_TABLES | {"api_alembic_version", "alembic_version"} <= _tables(engine)
     assert _differences(engine) == []
 
@@ -88,7 +88,7 @@ def test_the_histories_do_not_depend_on_each_other(engine: Engine) -> None:
     assert "audit_event" not in _tables(engine)
     audit_db.upgrade(engine)
     assert migrations.current_revision(engine) == "0005"
-    assert audit_db.current_revision(engine) == "0002"
+    assert audit_db.current_revision(engine) == "0003"
 
 
 def test_a_claim_record_made_by_create_all_is_adopted(engine: Engine) -> None:
@@ -163,7 +163,7 @@ def test_claims_db_upgrade_runs_both_histories(
     finally:
         get_settings.cache_clear()
     assert migrations.current_revision(engine) == "0005"
-    assert audit_db.current_revision(engine) == "0002"
+    assert audit_db.current_revision(engine) == "0003"
 
 
 def test_claims_db_upgrade_reports_a_refused_table_without_a_traceback(

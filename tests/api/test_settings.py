@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import Settings, SettingsError, get_settings
+from audit.batch_tags import generate_batch_key
 from audit.checkpoint import generate_key, verifier_key_from_signer
 
 
@@ -20,6 +21,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "CLAIMS_AUDIT_SIGNER_KEY",
         "CLAIMS_AUDIT_KEY_FILE",
         "CLAIMS_AUDIT_CHECKPOINT_EVERY",
+        "CLAIMS_AUDIT_BATCH_KEY",
+        "CLAIMS_AUDIT_BATCH_KEY_FILE",
+        "CLAIMS_AUDIT_WITNESS",
+        "CLAIMS_AUDIT_WITNESS_DIR",
         "CLAIMS_ENVIRONMENT",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -74,6 +79,29 @@ def test_production_needs_a_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     signer, _ = generate_key("claims.example/audit")
     monkeypatch.setenv("CLAIMS_AUDIT_SIGNER_KEY", signer)
     assert Settings().signer_key() == signer
+
+
+def test_the_batch_key_is_generated_in_development_and_required_in_production(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = Settings().audit_config()
+    path = tmp_path / "var" / "audit-batch.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert config.batch_key == path.read_text(encoding="utf-8").strip()
+    assert config.batch() is not None and "BATCH+KEY" not in repr(config)
+    assert config.witness_dir == Path("var/audit-witness")
+    assert config.checkpoint_interval_s == 60
+    path.unlink()
+    monkeypatch.setenv("CLAIMS_ENVIRONMENT", "production")
+    with pytest.raises(SettingsError, match="no audit batch key"):
+        Settings().audit_config()
+    assert not path.exists()  # nothing generated in production
+    monkeypatch.setenv("CLAIMS_AUDIT_BATCH_KEY", "BATCH+KEY+nonsense")
+    with pytest.raises(SettingsError, match="CLAIMS_AUDIT_BATCH_KEY is not a valid audit batch"):
+        Settings().audit_config()
+    monkeypatch.setenv("CLAIMS_AUDIT_BATCH_KEY", generate_batch_key())
+    monkeypatch.setenv("CLAIMS_AUDIT_WITNESS", "off")
+    assert Settings().audit_config().witness_dir is None
 
 
 def test_a_bad_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from api.auth import TokenService
+from audit.batch_tags import generate_batch_key
 from audit.checkpoint import generate_key
 from audit.db import create_engine
 from audit.verification import verify_store
@@ -73,6 +74,8 @@ def workers(pg_url: str, tmp_path: Path) -> Iterator[tuple[list[str], str]]:
         "CLAIMS_AUDIT_SIGNER_KEY": signer,
         "CLAIMS_AUDIT_ORIGIN": ORIGIN,
         "CLAIMS_AUDIT_CHECKPOINT_EVERY": "5",
+        "CLAIMS_AUDIT_BATCH_KEY": generate_batch_key(),
+        "CLAIMS_AUDIT_WITNESS_DIR": str(tmp_path / "witness"),  # one file witness for both
         "CLAIMS_ENVIRONMENT": "production",  # nothing generated: both use the keys above
     }
     processes: list[tuple[subprocess.Popen[bytes], Path, Any]] = []

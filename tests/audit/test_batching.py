@@ -166,11 +166,11 @@ def test_a_failing_append_in_a_batch_does_not_lose_the_others(
 ) -> None:
     real = audit.store._write_events
 
-    def refusing(conn: Any, batch: Sequence[Any]) -> list[StoredEvent]:
+    def refusing(conn: Any, batch: Sequence[Any], *made: Any) -> list[StoredEvent]:
         time.sleep(0.005)  # let a queue build up
         if any(p.claim_id == "CLM-bad" for p in batch):
             raise StoreError("database error: refused")
-        return real(conn, batch)
+        return real(conn, batch, *made)
 
     monkeypatch.setattr(audit.store, "_write_events", refusing)
 

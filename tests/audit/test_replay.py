@@ -186,7 +186,7 @@ def test_snapshot_of_a_folder_with_includes_compiles_to_the_same_program(tmp_pat
         *[f.path for f in snapshot.files[1:]],
     ]
     assert len(snapshot.files) > 1  # cn-health includes other files
-    assert (snapshot.ruleset_id, snapshot.version) == ("cn-health", "1.0.0")
+    assert (snapshot.ruleset_id, snapshot.version) == ("cn-health", "1.1.0")
     again = RulesetSnapshot.from_stored(
         content_hash=snapshot.content_hash,
         ruleset_id=snapshot.ruleset_id,

@@ -276,7 +276,7 @@ def test_ruleset_snapshots_are_content_addressed_and_checked(store: Store) -> No
 
 def test_migrations_are_idempotent_and_match_the_models(store: Store) -> None:
     upgrade(store.engine)
-    assert current_revision(store.engine) == "0002"
+    assert current_revision(store.engine) == "0003"
     ours = MetaData()
     for table in audit_tables():
         table.to_metadata(ours)

@@ -12,13 +12,19 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from audit.adoption import ADOPTED_EVENT, adopt_legacy_prefix
+from audit.batch_tags import generate_batch_key
+from audit.checkpoints import latest_checkpoint
+from audit.config import AuditConfig
 from audit.db import create_engine, upgrade
+from audit.errors import StoreError
 from audit.replay import DECISION_EVENT, Replayer, recorded_decision
 from audit.store import iter_events, read_connection
 from audit.verification import verify_store
@@ -61,6 +67,48 @@ def test_the_old_trail_verifies(trail: Engine) -> None:
     assert report.ok, report.problem
     assert report.events_checked == len(INFO["events"])
     assert report.checkpoints_checked >= 7
+
+
+def test_the_old_trail_is_reported_untagged_until_adopted_once(trail: Engine) -> None:
+    """Written before batch tags: verify says so (neither fails nor passes it silently);
+    one audited adoption tags it, and from then on every event must be covered."""
+    key = generate_batch_key()
+    config = AuditConfig(
+        trail.url.render_as_string(hide_password=False), INFO["origin"], None, 0, key
+    )
+    verifier = INFO["verifier_key"]
+    report = verify_store(
+        trail, verifier_key=verifier, origin=INFO["origin"], batch_key=config.batch()
+    )
+    assert report.ok and report.tags is not None
+    assert (report.tags.legacy_end, report.tags.legacy_seen) == (None, len(INFO["events"]))
+    adoption = adopt_legacy_prefix(
+        trail, config=config, actor="ops", reason="upgrade", verifier_key=verifier
+    )
+    assert (adoption.last_seq, adoption.event.seq) == (31, 32)
+    assert adoption.event.event_type == ADOPTED_EVENT
+    assert adoption.event.payload_value()["unsigned_tail"] == 31 - last_checkpoint_size(trail)
+    report = verify_store(
+        trail, verifier_key=verifier, origin=INFO["origin"], batch_key=config.batch()
+    )
+    assert report.ok and report.events_checked == 32
+    assert report.tags is not None and report.tags.adopted and report.tags.checked == 2
+    with pytest.raises(StoreError, match="nothing to adopt"):
+        adopt_legacy_prefix(
+            trail, config=config, actor="ops", reason="again", verifier_key=verifier
+        )
+    other = replace(config, batch_key=generate_batch_key())
+    problem = verify_store(
+        trail, verifier_key=verifier, origin=INFO["origin"], batch_key=other.batch()
+    ).problem
+    assert problem is not None and problem.seq == 1 and "another" not in problem.reason
+    assert "was made with batch key" in problem.reason
+
+
+def last_checkpoint_size(engine: Engine) -> int:
+    found = latest_checkpoint(engine)
+    assert found is not None
+    return found.tree_size
 
 
 @pytest.mark.parametrize("backend", ["native", "durable"])

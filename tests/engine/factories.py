@@ -162,8 +162,13 @@ def decide(
 
 def without_engine(decision: Decision | Mapping[str, Any]) -> str:
     """The canonical JSON of ``decision`` (a model, or its JSON form as the CLI prints it)
-    without its ``engine`` block (which names the backend): what both backends must agree on
-    byte for byte."""
-    if isinstance(decision, Decision):
-        return decision.canonical_json(with_engine=False)
-    return canonical_json({k: v for k, v in decision.items() if k != "engine"})
+    without its ``engine`` block (which names the backend) and without the trace entries'
+    ``fallback`` markers (which only the durable backend sets): what both backends must agree
+    on byte for byte."""
+    data = decision.json_form() if isinstance(decision, Decision) else dict(decision)
+    data.pop("engine", None)
+    data["trace"] = [
+        {k: v for k, v in entry.items() if k != "fallback"}  # type: ignore[union-attr]
+        for entry in data["trace"]  # type: ignore[union-attr]
+    ]
+    return canonical_json(data)

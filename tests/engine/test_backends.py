@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engine.backends import available_backends, get_backend
 from engine.backends.durable_lowering import Lowering
 from engine.backends.encoding import encode
+from engine.backends.placement import placements
 from engine.claim import id_check_digit, load_claim
 from engine.decision import Decision, canonical_json
 from engine.errors import BackendError, EngineError, EvaluationError
@@ -47,6 +48,8 @@ CATEGORIES = [
 ]  # fmt: skip
 LEVELS = ["grade1", "grade2", "grade3", "other"]
 STATUSES = ["in_force", "lapsed", "cancelled", "suspended", "expired"]
+# The payment-cutting clauses that need proof of explanation at sale (IL art. 17).
+CLAUSES = ["deductible", "coinsurance", "designated_providers", "waiting_period"]
 DOCUMENTS = [
     "claim_form", "id_copy", "invoice", "itemized_bill", "discharge_summary",
     "medical_record", "diagnosis_certificate", "bank_account", "police_report", "other",
@@ -182,7 +185,29 @@ def policies(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
     }
     if sometimes(draw, 5):  # the insurer learnt of a possible non-disclosure (IL art. 16)
         policy["nondisclosure_learned_date"] = (start + dt.timedelta(days=offset)).isoformat()
+    if policy["status"] != "in_force" and not sometimes(draw):  # before, at or after the loss
+        took_effect = start + dt.timedelta(days=offset + draw(st.sampled_from([-1, 0, 1, 30])))
+        policy["status_effective_date"] = took_effect.isoformat()
+    policy["explained_clauses"] = draw(explained_clauses(policy["exclusions"]))
     return policy, offset
+
+
+@st.composite
+def explained_clauses(draw: st.DrawFn, exclusions: list[str]) -> list[dict[str, Any]]:
+    """Proof of explanation at sale: usually for every clause, sometimes for only some."""
+    kinds = (
+        CLAUSES if draw(st.booleans()) else draw(st.lists(st.sampled_from(CLAUSES), unique=True))
+    )
+    excluded = (
+        exclusions
+        if draw(st.booleans())
+        else draw(st.lists(st.sampled_from(exclusions or [""]), unique=True))
+    )
+    return [{"clause": kind, "sales_record": "SR-1"} for kind in kinds] + [
+        {"clause": "exclusion", "category": category, "sales_record": "SR-1"}
+        for category in excluded
+        if category
+    ]
 
 
 @st.composite
@@ -218,6 +243,7 @@ def claims(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime]:
             "service_date": (onset - dt.timedelta(days=10)).isoformat(),
             "amount": str(draw(money(high=Decimal(5000)))),
             "outcome": draw(st.sampled_from(["approve", "partial", "deny", "pend", "refer"])),
+            **paid_on_it(draw),
         }
         for n in range(draw(st.integers(0, 2)))
     ]
@@ -244,7 +270,16 @@ def claims(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime]:
         prior_claims=prior,
     )
     claim["member"]["id_number"] = draw(id_numbers())
+    born = dt.date(1940, 1, 1) + dt.timedelta(days=draw(st.integers(0, 365 * 65)))
+    claim["member"]["birth_date"] = born.isoformat()  # members under and over 65
     return claim, as_of
+
+
+def paid_on_it(draw: st.DrawFn) -> dict[str, str]:
+    """What a prior claim paid: usually recorded (often 0.00 or a lot), sometimes unknown."""
+    if sometimes(draw):
+        return {}
+    return {"paid": str(draw(st.one_of(st.just(Decimal("0.00")), money(high=Decimal(30000)))))}
 
 
 def for_ruleset(program: Program, claim: dict[str, Any]) -> dict[str, Any]:
@@ -406,6 +441,53 @@ def test_durable_decides_numbers_beyond_doubles_exactly_via_native_fallback() ->
     assert decide(program, backend="durable").outcome == "approve"
 
 
+@needs_durable
+def test_a_fallback_is_marked_in_the_trace_entry_and_the_engine_block() -> None:
+    program = bundled_program(CN_HEALTH)
+    durable = decide(program, huge_claim(), backend="durable").json_form()
+    native = decide(program, huge_claim(), backend="native").json_form()
+
+    # claimed_total (10 x 999,999,999.99) is beyond what a double holds exactly
+    marked = {e["rule_id"]: e["fallback"] for e in durable["trace"] if "fallback" in e}
+    assert set(marked) == {"fraud_early_large_claim", "small_claim_fast_track"}
+    assert all("claimed_total" in why and "too large" in why for why in marked.values())
+    fallbacks = durable["engine"]["fallbacks"]
+    assert [(f["rule_id"], f["line_id"]) for f in fallbacks] == [
+        (e["rule_id"], e["line_id"]) for e in durable["trace"] if "fallback" in e
+    ]
+    assert durable["engine"]["backend"] == "durable"
+    # the native backend never marks; the line rules (amounts within range) stay in Rete
+    assert "fallbacks" not in native["engine"]
+    assert not any("fallback" in e for e in native["trace"])
+    assert Decision.model_validate(durable).json_form() == durable
+
+
+@needs_durable
+def test_arithmetic_beyond_exact_doubles_falls_back_visibly(tmp_path: Path) -> None:
+    rule = make_rule("tenfold", "line.amount * 10 > policy.deductible", scope="line")
+    program = make_program(tmp_path, make_rules_yaml(rule))
+    claim = make_claim_dict()
+    claim["items"][0]["amount"] = str(MONEY_MAX)  # x 10 x 10**6 is beyond 2**53
+
+    durable = decide(program, claim, backend="durable")
+    native = decide(program, claim, backend="native")
+
+    assert without_engine(durable) == without_engine(native)
+    marks = {(t.rule_id, t.line_id): t.fallback for t in durable.trace}
+    assert marks[("tenfold", 1)] is not None and "2**53" in marks[("tenfold", 1)]
+    assert marks[("tenfold", 2)] is None  # the small line stays in Rete
+    assert durable.engine.fallbacks is not None
+    assert [(f.rule_id, f.line_id) for f in durable.engine.fallbacks] == [("tenfold", 1)]
+
+
+@needs_durable
+def test_no_fallback_leaves_the_decision_bytes_unmarked() -> None:
+    program = bundled_program(CN_HEALTH)
+    decision = decide(program, backend="durable").json_form()
+    assert "fallbacks" not in decision["engine"]
+    assert not any("fallback" in entry for entry in decision["trace"])
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -434,17 +516,24 @@ def test_encoding_refuses_what_a_double_would_round(value: Any, message: str) ->
         encode(value)
 
 
-def test_lowering_hoists_all_and_negated_quantifiers_but_not_plain_any() -> None:
-    lowered = Lowering("h").lower(parse_expression("all(prior_claims, .amount > 100)"))
-    assert lowered.condition == {"h0": 1}
-    assert [k for k, _ in lowered.hoisted] == ["h0"]
-
-    negated = Lowering("h").lower(parse_expression("not any(prior_claims, .amount > 100)"))
-    assert negated.condition == {"h0": 0}
-
-    native_any = Lowering("h").lower(parse_expression("any(prior_claims, .amount > 100)"))
-    assert native_any.condition == {"$iany": {"prior_claims": {"$gt": {"$i.amount": 100_000_000}}}}
-    assert native_any.hoisted == []
+def test_lowering_keeps_every_quantifier_in_rete() -> None:
+    big = {"$gt": {"$i.amount": 100_000_000}}
+    small = {"$lte": {"$i.amount": 100_000_000}}
+    absent = {"$nex": {"prior_claims": 1}}
+    cases = {
+        "any(prior_claims, .amount > 100)": {"$iany": {"prior_claims": big}},
+        # durable's $iall is false on an empty list (left out of the fact): ours is true
+        "all(prior_claims, .amount > 100)": {"$or": [absent, {"$iall": {"prior_claims": big}}]},
+        "not any(prior_claims, .amount > 100)": {
+            "$or": [absent, {"$iall": {"prior_claims": small}}]
+        },
+        "not all(prior_claims, .amount > 100)": {"$iany": {"prior_claims": small}},
+    }
+    for text, condition in cases.items():
+        lowered = Lowering("h").lower(parse_expression(text))
+        assert lowered.condition == condition, text
+        assert lowered.hoisted == []
+        assert [t.where for t in lowered.tests] == ["rete"]
 
 
 QUANTIFIER_RULES = [
@@ -458,6 +547,37 @@ QUANTIFIER_RULES = [
     ("status_not_in_nothing", "policy.status not in []", "claim"),
     ("excluded_line", "line.category in policy.exclusions", "line"),
     ("all_lines_cheap", "all(items, .amount < line.amount + 1)", "line"),
+    # lowered into Rete since issue 18: emptiness, presence, list facts, arithmetic, coalesce
+    ("no_documents", "len(documents) == 0", "claim"),
+    ("some_priors", "not (len(prior_claims) < 1)", "claim"),
+    ("notice_given", "exists(incident.loss_notice_date)", "claim"),
+    ("documents_exist", "exists(documents)", "claim"),  # [] is left out of a fact: hoisted
+    ("no_notice", "not exists(incident.loss_notice_date)", "claim"),
+    (
+        "late_notice",
+        "days_between(incident.onset_date, coalesce(incident.loss_notice_date, today)) > 30",
+        "claim",
+    ),
+    (
+        "timely_notice",
+        "not (days_between(incident.onset_date, coalesce(incident.loss_notice_date, today)) > 9)",
+        "claim",
+    ),
+    ("dental_excluded", '"dental" in policy.exclusions', "claim"),
+    ("line_not_excluded", "line.category not in policy.exclusions", "line"),
+    ("line_not_in_excluded", "not (line.category in policy.exclusions)", "line"),
+    ("line_costly", "line.amount * 2 - 1000 > line.amount + policy.deductible", "line"),
+    ("line_not_costly", "not (-line.amount + policy.deductible * 3 < 7000.5)", "line"),
+    (
+        "soon_after_start",
+        "days_between(policy.start_date, incident.onset_date) < policy.waiting_period_days + 3",
+        "claim",
+    ),
+    (
+        "invoice_and_large_line",
+        'any(items, .amount > 1000) and not all(documents, .type != "invoice")',
+        "claim",
+    ),
 ]
 
 
@@ -482,6 +602,14 @@ def _matched(decision: Decision) -> dict[tuple[str, Any], bool]:
         pytest.param(
             {"policy": {**make_claim_dict()["policy"], "exclusions": []}}, id="no-exclusions"
         ),
+        pytest.param(
+            {"incident": {**make_claim_dict()["incident"], "loss_notice_date": None}},
+            id="no-notice",
+        ),
+        pytest.param(
+            {"incident": {**make_claim_dict()["incident"], "loss_notice_date": "2025-07-20"}},
+            id="late-notice",
+        ),
     ],
 )
 def test_quantifiers_on_empty_and_full_lists_agree_between_backends(
@@ -493,6 +621,28 @@ def test_quantifiers_on_empty_and_full_lists_agree_between_backends(
 
     assert _matched(durable) == _matched(native)
     assert without_engine(durable) == without_engine(native)
+
+
+@needs_durable
+@PROPERTY
+@given(case=claims())
+def test_the_lowered_tests_agree_with_native_on_random_claims(
+    quantifier_program: Program, case: tuple[dict[str, Any], dt.datetime]
+) -> None:
+    claim, as_of = case
+    native = decide(quantifier_program, claim, backend="native", as_of=as_of)
+    durable = decide(quantifier_program, claim, backend="durable", as_of=as_of)
+
+    assert _matched(durable) == _matched(native)
+    assert without_engine(durable) == without_engine(native)
+
+
+def test_every_test_of_the_quantifier_rules_runs_in_rete(quantifier_program: Program) -> None:
+    places = {r.rule_id: {t.place for t in r.tests} for r in placements(quantifier_program)}
+    # an item test against arithmetic on the outer fact is hoisted
+    assert places.pop("all_lines_cheap") == {"python"}
+    assert places.pop("documents_exist") == {"python"}
+    assert all(p == {"rete-claim"} for p in places.values()), places
 
 
 def test_all_on_an_empty_list_is_true_and_any_is_false(quantifier_program: Program) -> None:

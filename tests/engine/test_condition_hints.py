@@ -72,4 +72,5 @@ def test_a_condition_mistake_is_reported_where_it_is_with_what_to_write(
 
 def test_commas_inside_lists_and_calls_stay_what_they_are(tmp_path: Path) -> None:
     found = lint_when(tmp_path, 'claim_type in ["medical_expense","property"] and max(1,2) > 0')
-    assert found == []
+    # W-HOISTED (the durable backend computes max() in Python) is not about the commas
+    assert [f for f in found if f[0] != "W-HOISTED"] == []

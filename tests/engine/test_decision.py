@@ -342,17 +342,26 @@ def test_trace_records_the_values_each_rule_read_per_line() -> None:
     assert excluded.facts == {
         "line.category": "dental",
         "policy.exclusions": ["cosmetic", "dental"],
-        "policy.exclusions_explained_at_sale": True,
+        "line.exclusion_explained": True,
     }
     assert trace[("excluded_service", 1)].facts["line.category"] == "inpatient"
     assert trace[("policy_in_force", None)].facts == {
         "incident.onset_date": "2025-06-10",
         "policy.end_date": "2026-02-28",
         "policy.start_date": "2025-03-01",
-        "policy.status": "in_force",
     }
-    # personal data is masked in the trace
-    assert trace[("member_identity", None)].facts == {"member.id_number": "1****************X"}
+    assert trace[("policy_status_on_loss_date", None)].facts["policy.status"] == "in_force"
+    # the check digit is a derived fact: the rule reads it, not the ID number
+    assert trace[("member_identity", None)].facts == {"member_id_valid": True}
+    assert make_claim_dict()["member"]["id_number"] not in decision.canonical_json()
+
+
+def test_personal_data_a_rule_reads_is_masked_in_the_trace(tmp_path: Path) -> None:
+    rule = make_rule("id_given", 'member.id_number != ""')
+    decision = decide(make_program(tmp_path, make_rules_yaml(rule)))
+
+    (entry,) = decision.trace
+    assert entry.facts == {"member.id_number": "1****************X"}
 
 
 def test_decision_echoes_claim_ruleset_and_as_of() -> None:

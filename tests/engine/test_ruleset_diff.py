@@ -38,7 +38,7 @@ def test_the_same_ruleset_has_no_changes(tmp_path: Path) -> None:
         {"cn-health": ir}, {"cn-health": compile_ruleset(tmp_path / "cn-health")}
     )
     assert not result.changed
-    assert result.lines()[1] == "= ruleset cn-health (version 1.0.0): no semantic change"
+    assert result.lines()[1] == "= ruleset cn-health (version 1.1.0): no semantic change"
 
 
 def test_derived_facts_benefit_steps_labels_and_header(tmp_path: Path) -> None:
@@ -61,6 +61,7 @@ def test_derived_facts_benefit_steps_labels_and_header(tmp_path: Path) -> None:
                 "stop_event: [claim_decided, advance_paid]",
             ),
             ("sla.yaml", "stop_event: paid", "stop_event: amount_agreed"),
+            ("sla.yaml", "stop_event: [paid]", "stop_event: [amount_agreed]"),
             (
                 "benefit.yaml",
                 "title: the policy's annual deductible, shared by the claim's lines\n",
@@ -81,6 +82,7 @@ def test_derived_facts_benefit_steps_labels_and_header(tmp_path: Path) -> None:
         ("benefit_step", "deductible", "changed", "title", "per"),
         ("benefit_step", "annual_limit", "changed", "reason.code"),
         ("sla", "payment", "changed", "stop_event"),
+        ("sla", "payment_after_decision", "changed", "stop_event"),
         ("sla", "advance_payment", "changed", "stop_event"),
     }
 

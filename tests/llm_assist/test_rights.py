@@ -296,10 +296,12 @@ def test_selection_on_real_decisions(
 
 def test_named_examples(base: RightsBase, real_decisions: list[tuple[str, Decision]]) -> None:
     selected = {name: [e.id for e in base.select(d)] for name, d in real_decisions}
+    # the example member was born in 1949: an older member (issue 14)
     assert selected["01-approve-reference.json"] == [
         "decision_and_payment_time",
         "claim_order_choice",
         "human_explanation_and_review",
+        "older_member_assistance",
         "regulator_hotline",
     ]
     assert selected["03-pend-missing-discharge-summary.json"] == [
@@ -309,12 +311,14 @@ def test_named_examples(base: RightsBase, real_decisions: list[tuple[str, Decisi
         "claim_order_choice",
         "human_explanation_and_review",
         "home_collection",
+        "older_member_assistance",
         "regulator_hotline",
     ]
     assert selected["04-deny-waiting-period.json"] == [
         "written_reasons_for_refusal",
         "claim_order_choice",
         "human_explanation_and_review",
+        "older_member_assistance",
         "regulator_hotline",
         "late_notice_not_refused",
         "ambiguous_terms_in_your_favour",

@@ -75,7 +75,10 @@ def test_append_verify_replay_on_the_embedded_default(workdir: Path) -> None:
     assert (workdir / "var" / "audit-signer.key").is_file()
     result = claims("audit", "verify")
     assert result.exit_code == 0
-    assert result.stdout == "ok: 4 events (seq 1..4) and 1 checkpoints verified\n"
+    assert result.stdout == (
+        "ok: 4 events (seq 1..4) and 1 checkpoints verified\n"
+        "batch tags: 4 checked; every event is covered\n"
+    )
     result = claims("audit", "replay", ids[2])
     assert result.exit_code == 0
     assert result.stdout.startswith(
@@ -347,3 +350,116 @@ def claims_event_count(workdir: Path) -> int:
         return int(db.execute("SELECT count(*) FROM audit_event").fetchone()[0])
     finally:
         db.close()
+
+
+def test_verify_against_the_file_witness_and_a_trusted_checkpoint_finds_truncation(
+    workdir: Path,
+) -> None:
+    for _ in range(4):
+        append_decision("--backend", "native")
+    checkpoint = claims("audit", "checkpoint")
+    (workdir / "kept.txt").write_text(checkpoint.stdout, encoding="utf-8")
+    witness = workdir / "var" / "audit-witness"
+    assert (witness / "checkpoints.jsonl").is_file()  # the default file witness
+    result = claims(
+        "audit", "verify", "--witness", str(witness), "--trusted-checkpoint", "kept.txt"
+    )
+    assert result.exit_code == 0, result.output
+    assert "ok: the trail holds all 3 checkpoints kept outside the database" in result.stdout
+    db = sqlite3.connect(workdir / "var" / "claims.db")
+    for table in ("audit_event", "checkpoint", "audit_batch_tag"):
+        db.execute(f"DROP TRIGGER {table}_no_delete")
+        db.execute(f"DELETE FROM {table}")
+    db.commit()
+    db.close()
+    assert claims("audit", "verify").exit_code == 0  # the database alone cannot tell
+    result = claims("audit", "verify", "--trusted-checkpoint", "kept.txt")
+    assert result.exit_code == 1
+    assert "TRUNCATED: checkpoint 4 was witnessed but the log holds only 0 events" in result.stderr
+    result = claims("audit", "verify", "--witness", str(witness))
+    assert result.exit_code == 1 and "DELETED: witnessed checkpoint 3" in result.stderr
+    result = claims("audit", "verify", "--witness", str(workdir / "nowhere"))
+    assert result.exit_code == 2 and "no such folder" in result.stderr
+    (workdir / "bad.txt").write_text("junk\n", encoding="utf-8")
+    result = claims("audit", "verify", "--trusted-checkpoint", "bad.txt")
+    assert result.exit_code == 2 and "not a checkpoint signed by the log's key" in result.stderr
+
+
+def test_a_junk_checkpoint_row_gets_an_accurate_message_and_the_rest_is_reported(
+    workdir: Path,
+) -> None:
+    for _ in range(4):
+        append_decision("--backend", "native")
+    db = sqlite3.connect(workdir / "var" / "claims.db")
+    db.execute(
+        "INSERT INTO checkpoint VALUES (1000, ?, 'junk', '[]', '2026-12-04T00:00:00.000000Z')",
+        ("0" * 64,),
+    )
+    db.commit()
+    db.close()
+    result = claims("audit", "verify")
+    assert result.exit_code == 1
+    assert "JUNK CHECKPOINT ROW at size 1000: its note is not a signed checkpoint" in result.stderr
+    assert "signed checkpoint 1000" not in result.stderr
+    assert "the rest verifies: 4 events (seq 1..4) and 1 checkpoints verified" in result.stderr
+
+
+def test_adopt_tags_a_trail_written_before_batch_tags(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAIMS_AUDIT_BATCH_KEY_FILE", str(workdir / "batch.key"))
+    get_settings.cache_clear()
+    append_decision("--backend", "native")
+    db = sqlite3.connect(workdir / "var" / "claims.db")  # as if written by an older release
+    db.execute("DROP TRIGGER audit_batch_tag_no_delete")
+    db.execute("DELETE FROM audit_batch_tag")
+    db.commit()
+    db.close()
+    result = claims("audit", "verify")
+    assert result.exit_code == 0
+    assert "the whole trail (1 events) was written before batch tags" in result.stdout
+    result = claims("audit", "adopt", "--reason", "checked against the witness")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: events 1..1 adopted under the batch key")
+    result = claims("audit", "verify")
+    assert result.exit_code == 0
+    assert "every event is covered (the legacy prefix by its adoption tag)" in result.stdout
+    result = claims("audit", "adopt", "--reason", "again")
+    assert result.exit_code == 2 and "nothing to adopt" in result.stderr
+
+
+def test_verify_against_an_http_witness_the_service_sends_checkpoints_to(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from audit.witness_http import CosignerKey, WitnessServer
+
+    key = CosignerKey.load_or_create(workdir / "w" / "witness.key", "witness.test/w1")
+    server = WitnessServer(workdir / "w", log_key=public_key(), key=key)
+    httpd = server.serve("127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        monkeypatch.setenv("CLAIMS_AUDIT_WITNESS_URL", url)
+        monkeypatch.setenv("CLAIMS_AUDIT_WITNESS_KEY", key.verifier_key())
+        get_settings.cache_clear()
+        for _ in range(4):
+            append_decision("--backend", "native")
+        result = claims("audit", "verify", "--witness", url)
+        assert result.exit_code == 0, result.output
+        assert "ok: the trail holds all 1 checkpoints kept outside the database" in result.stdout
+        db = sqlite3.connect(workdir / "var" / "claims.db")
+        for table in ("audit_event", "checkpoint", "audit_batch_tag"):
+            db.execute(f"DROP TRIGGER {table}_no_delete")
+            db.execute(f"DELETE FROM {table}")
+        db.commit()
+        db.close()
+        result = claims("audit", "verify", "--witness", url)
+        assert result.exit_code == 1
+        assert "TRUNCATED: checkpoint 3 was witnessed but the log holds only 0" in result.stderr
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

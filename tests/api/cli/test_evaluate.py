@@ -114,7 +114,7 @@ def test_partial_decision_has_reasons_with_their_contract_fields() -> None:
 
     assert_contract(decision)
     assert decision["outcome"] == "partial"
-    (reason,) = decision["reasons"]
+    (reason,) = [r for r in decision["reasons"] if r["outcome"] != "approve"]
     assert (reason["code"], reason["scope"], reason["line_id"]) == ("COV-EXCLUDED", "line", 2)
     assert reason["legal_basis"]
     assert reason["explanation"]["en"].startswith("Item 2 (dental care) is excluded")
@@ -171,7 +171,7 @@ def test_text_format_shows_outcome_line_amounts_reasons_and_clocks(language: str
     assert [(c[0], c[1], c[2]) for c in clocks] == [
         (c["id"], c["status"], c["due_date"] or "-") for c in decision["sla"]
     ]
-    assert lines[-1].startswith("ruleset cn-health 1.0.0 sha256:")
+    assert lines[-1].startswith("ruleset cn-health 1.1.0 sha256:")
     assert "{" not in text
 
 
@@ -325,14 +325,19 @@ def test_explain_shows_each_operand_with_the_facts_it_read() -> None:
     assert result.exit_code == 0, result.output
     section = result.stdout.split("\n\nRule waiting_period ", 1)[1].splitlines()
     assert section[1].strip() == (
-        "when: not incident.is_accident and days_since_start < policy.waiting_period_days"
+        "when: not incident.is_accident and days_since_start < waiting_days_applied"
+        ' and "waiting_period" in explained'
     )
     assert section[2].strip() == "claim: condition FAILED (and: all must hold)"
     assert re.match(r"^\s+\[0\] true +not incident\.is_accident$", section[3])
     assert section[4].strip() == "incident.is_accident = false"
-    assert re.match(r"^\s+\[1\] false +days_since_start < policy\.waiting_period_days$", section[5])
+    assert re.match(r"^\s+\[1\] false +days_since_start < waiting_days_applied$", section[5])
     read = {line.strip() for line in section[6:8]}
-    assert read == {f"{k} = {v}" for k, v in trace["facts"].items() if k != "incident.is_accident"}
+    # operand [2] is not evaluated once [1] is false: what only it reads is not shown
+    shown = {
+        k: v for k, v in trace["facts"].items() if k not in ("incident.is_accident", "explained")
+    }
+    assert read == {f"{k} = {v}" for k, v in shown.items()}
 
 
 def test_explain_a_line_rule_per_line_and_whether_it_applied() -> None:

@@ -99,6 +99,10 @@ LIGHT = {
     "rules check": (["rules", "check", "rulesets"], "engine.ruleset.compiler"),
     "rules schema": (["rules", "schema", "--check"], "engine.ruleset.jsonschema"),
     "rules diff": (["rules", "diff", "HEAD", "WORKTREE", "rulesets"], "engine.ruleset.diff"),
+    "rules backend-report": (
+        ["rules", "backend-report", "rulesets/cn-health", "--claims", "{claims}", "--as-of", AS_OF],
+        "engine.backends.placement",
+    ),
 }  # fmt: skip
 
 

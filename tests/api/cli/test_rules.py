@@ -82,7 +82,7 @@ def change_cn_health() -> None:
     """A version bump, a threshold, an outcome, an SLA duration, a table row, a new and a
     removed rule; and a comment in us-erisa (no semantic change)."""
     rules_file = HEALTH / "ruleset.yaml"
-    edit(rules_file, "version: 1.0.0", "version: 1.1.0")
+    edit(rules_file, "version: 1.1.0", "version: 1.2.0")
     edit(rules_file, "claimed_total <= 3000", "claimed_total <= 5000")
     edit(rules_file, "outcome: deny", "outcome: pend", after="- id: waiting_period\n")
     edit(HEALTH / "sla.yaml", "duration: 30", "duration: 15", after="- id: determination\n")
@@ -199,7 +199,7 @@ def test_diff_names_exactly_what_changed_between_commits(repo: Path) -> None:
     status = {r["ruleset"]: r["status"] for r in diff["rulesets"]}
     assert status == {"cn-complaints": "unchanged", "cn-health": "changed", "us-erisa": "unchanged"}
     health = next(r for r in diff["rulesets"] if r["ruleset"] == "cn-health")
-    assert health["changes"] == [{"field": "version", "old": "1.0.0", "new": "1.1.0"}]
+    assert health["changes"] == [{"field": "version", "old": "1.1.0", "new": "1.2.0"}]
     assert elements(diff, "cn-health") == {
         ("table", "coinsurance_factor", "changed", "rows"),
         ("rule", "waiting_period", "changed", "outcome"),
@@ -225,7 +225,7 @@ def test_diff_text_of_the_working_tree(repo: Path) -> None:
     assert lines[0] == "ruleset diff HEAD → WORKTREE"
     for expected in [
         "~ ruleset cn-health",
-        "    version: 1.0.0 → 1.1.0",
+        "    version: 1.1.0 → 1.2.0",
         "  ~ rule waiting_period",
         "      outcome: deny → pend",
         "  ~ sla determination",
@@ -234,7 +234,7 @@ def test_diff_text_of_the_working_tree(repo: Path) -> None:
         "        + level in [grade1, grade2, grade3], social_first = false → factor = 0.7",
         "  + rule late_notice_flag",
         "  - rule late_notice",
-        "= ruleset us-erisa (version 1.0.0): no semantic change",
+        "= ruleset us-erisa (version 1.1.0): no semantic change",
     ]:
         assert expected in lines, "\n".join(lines)
     assert lines[-1].startswith("3 ruleset(s): 1 changed, 0 added, 0 removed, 2 unchanged")
@@ -266,8 +266,8 @@ def test_diff_ignores_layout_comments_and_moves_between_files(repo: Path) -> Non
     rules_file = HEALTH / "ruleset.yaml"
     edit(
         rules_file,
-        "when: not id_checksum_valid(member.id_number)",
-        "# checked first\n    when: >-\n      not\n      id_checksum_valid(member.id_number)",
+        "when: not member_id_valid",
+        "# checked first\n    when: >-\n      not\n      member_id_valid",
     )
     text = rules_file.read_text(encoding="utf-8")
     late = text.index("  - id: late_notice\n")  # the last rule: moved to an included file

@@ -87,6 +87,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         audit_checkpoint_every=3,
         jwt_secret=SECRET,
         jwt_secret_file=folder / "jwt-secret",
+        audit_witness_dir=folder / "witness",
     )
     app = create_app(settings, rulesets_root=REPO / "rulesets")
     started = time.monotonic()

@@ -4,6 +4,7 @@ in-browser proof check. Screenshots go to ``docs/member-pages/screenshots``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,11 @@ def _layout_checks(page: Any, name: str) -> None:
              .filter(r => r.height < 44 || r.width < 44).length"""
     )
     assert small == 0, f"{name}: {small} targets smaller than 44 px"
+    # 200 % zoom of a 1280 x 800 window is a 640 x 400 viewport at twice the pixel density
+    page.set_viewport_size({"width": 640, "height": 400})
+    zoomed = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert zoomed[0] <= zoomed[1], f"{name}: horizontal scroll at 200 % zoom ({zoomed})"
+    page.set_viewport_size({"width": 360, "height": 800})
 
 
 def test_every_page_every_state_both_languages_in_the_browser(page: Any, site: Site) -> None:
@@ -213,3 +219,17 @@ def test_works_with_javascript_off_and_weighs_little(site: Site, browser: Any) -
     finally:
         context.close()
     assert sum(sizes) <= 150 * 1024, f"page weight {sum(sizes)} bytes"
+
+
+def test_the_idle_sign_out_is_announced_before_it_happens(page: Any, site: Site) -> None:
+    pages = site.service.client.app.state.member_pages  # type: ignore[attr-defined]
+    _sign_in(page, site)
+    before = pages.idle
+    pages.idle = dt.timedelta(seconds=121)  # the warning is due 120 s before the end: now
+    try:
+        page.goto(site.base + "/m/")
+        page.wait_for_selector("#idle-warning", state="visible", timeout=5000)
+        assert "2分钟后自动退出" in page.inner_text("#idle-warning")
+        assert page.get_attribute("#idle-warning", "role") == "alert"
+    finally:
+        pages.idle = before
