@@ -133,8 +133,6 @@ CASES: dict[type[Exception], tuple[Exception, int, str]] = {
     UnknownDiagnosticCodeError: (UnknownDiagnosticCodeError("E-NOPE"), 500, "internal"),
     NotLowerable: (NotLowerable(), 422, "cannot-evaluate"),
     BackendError: (BackendError("durable", "swallowed"), 422, "cannot-evaluate"),
-    # a programming error (an undeclared diagnostic code), answered as engines errors are
-    UnknownDiagnosticCodeError: (UnknownDiagnosticCodeError("E-NOPE"), 422, "cannot-evaluate"),
     # audit
     AuditError: (AuditError("down"), 503, "unavailable"),
     CanonicalError: (CanonicalError("floats are not allowed", "$.reason"), 422, "invalid-request"),
