@@ -22,17 +22,19 @@ from starlette.types import ASGIApp
 
 from api import migrations
 from api.claim_records import ClaimRecords
+from api.claim_states.writer import ClaimLife
 from api.deps import AppState
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.member_pages import install as install_member_pages
 from api.metrics import Metrics
 from api.request_context import RequestContext
-from api.routes import audit, claims, members, ops, review_notes, unmask
+from api.routes import audit, claim_life, claims, members, ops, review_notes, unmask
 from api.rulesets import RulesetCatalog, default_rulesets_root
 from api.settings import Settings, get_settings
 from audit.checkpointer import IdleCheckpointer
 from audit.db import create_engine, upgrade
+from engine.lifecycle import LifecycleConfig
 from llm_assist.rights import DEFAULT_RIGHTS_DIR, load_rights
 
 __all__ = ["create_app"]
@@ -94,6 +96,13 @@ def create_app(
         metrics=Metrics(),
         rights=load_rights(settings.rights_dir or DEFAULT_RIGHTS_DIR),
         assist=settings.assist_config(),
+        life=ClaimLife(
+            engine=engine,
+            audit=config,
+            rulesets=rulesets,
+            records=records,
+            config=LifecycleConfig(approval_threshold=settings.override_approval_threshold),
+        ),
         backend=settings.backend(),
     )
 
@@ -125,7 +134,7 @@ def create_app(
     app.state.claims = state
     install_error_handlers(app)
     install_docs(app)
-    for module in (claims, review_notes, members, audit, ops, unmask):
+    for module in (claims, claim_life, review_notes, members, audit, ops, unmask):
         app.include_router(module.router)
     install_member_pages(app, state)
     return app

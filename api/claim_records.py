@@ -1,4 +1,8 @@
-"""Storing claims taken in: intake (idempotent), reading, appending timeline events.
+"""Storing claims taken in: intake (idempotent), reading, the claim's current form.
+
+``claim_record.body`` is the claim's current version as its life's state holds it
+(:mod:`api.claim_states` rewrites it, with the state, in the transaction of every change);
+it is what intake's idempotency compares with, besides the claim as first taken in.
 
 Intake is idempotent twice over: on ``claim_id`` (the same claim sent again is answered with
 the stored one; a *different* body under a stored claim id is a conflict) and on the
@@ -18,13 +22,13 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import sla_index
+from api.claim_states.trail import LIFE_PREFIX
 from api.errors import ProblemError, invalid_claim
 from api.models import ClaimRecord
 from audit.canonical import canonical_json as audit_canonical
@@ -33,7 +37,7 @@ from audit.errors import CanonicalError
 from audit.store import now_text
 from engine.claim import Claim, claim_to_json_dict, load_claim
 from engine.decision import canonical_json
-from engine.errors import ClaimValidationError, Problem
+from engine.errors import Problem
 
 __all__ = ["ClaimRecords", "Intake"]
 
@@ -87,10 +91,29 @@ class ClaimRecords:
         else:
             sla_index.replace_rows(session, index=sla_index.index_claim(claim, self.rulesets))
 
-    def intake(self, claim: Claim, *, idempotency_key: str | None) -> Intake:
+    def rewrite(self, session: Session, claim: Claim) -> None:
+        """Store ``claim`` as the claim's current form, and its SLA index rows, in the
+        caller's transaction (the claim's life writes it from its state)."""
+        record = session.get(ClaimRecord, claim.claim_id)
+        if record is None:
+            return
+        record.body = _text(claim)
+        record.updated_at = now_text()
+        session.add(record)
+        session.flush()
+        self._index(session, claim)
+
+    def intake(
+        self,
+        claim: Claim,
+        *,
+        idempotency_key: str | None,
+        record: Callable[[Session, Claim], Claim] | None = None,
+    ) -> Intake:
+        """Store a new claim; ``record`` (the claim's life) records its intake in the same
+        transaction and returns the claim as stored."""
         _auditable(claim)
         body = _text(claim)
-        index = sla_index.index_claim(claim, self.rulesets) if self.rulesets is not None else None
         with Session(self.engine) as session:
             stored = session.get(ClaimRecord, claim.claim_id)
             if stored is None and idempotency_key:
@@ -117,10 +140,13 @@ class ClaimRecords:
                     updated_at=now,
                 )
             )
+            stored_claim = claim
             try:
                 session.flush()  # claim_record first: the index rows refer to it
-                if index is not None:
-                    sla_index.replace_rows(session, index=index)
+                if record is not None:
+                    stored_claim = record(session, claim)  # rewrites the body and the index
+                elif self.rulesets is not None:
+                    self._index(session, claim)
                 session.commit()
             except IntegrityError:  # a concurrent intake of the same claim or key won
                 session.rollback()
@@ -130,11 +156,10 @@ class ClaimRecords:
                         409, "Idempotency-Key was used concurrently for another claim"
                     ) from None
                 return self._same(again, body)
-        return Intake(claim, created=True)
+        return Intake(stored_claim, created=True)
 
-    @staticmethod
-    def _same(stored: ClaimRecord, body: str) -> Intake:
-        if stored.body != body:
+    def _same(self, stored: ClaimRecord, body: str) -> Intake:
+        if stored.body != body and body not in self._received_bodies(stored.claim_id):
             raise ProblemError(
                 409,
                 f"claim {stored.claim_id} is already stored with different content; "
@@ -142,6 +167,18 @@ class ClaimRecords:
                 kind="claim-conflict",
             )
         return Intake(load_claim(stored.body), created=False)
+
+    def _received_bodies(self, claim_id: str) -> set[str]:
+        """The claim as taken in (its audited intake): sent again, it is the same claim."""
+        with self._reading() as session:
+            payloads = session.execute(
+                text(
+                    "SELECT payload FROM audit_event WHERE claim_id = :claim_id "
+                    "AND event_type = :kind"
+                ),
+                {"claim_id": claim_id, "kind": LIFE_PREFIX + "claim_received"},
+            ).scalars()
+            return {_text(load_claim(json.loads(p)["claim"])) for p in payloads}
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
@@ -202,35 +239,3 @@ class ClaimRecords:
         if self.rulesets is None:
             return 0
         return sla_index.rebuild(self.engine, self.rulesets, everything=everything)
-
-    def append_event(
-        self, claim_id: str, raw: Any, check: Callable[[Claim], None]
-    ) -> tuple[Claim, int]:
-        """Validate ``raw`` as an event, append it; returns the claim and the event's index.
-
-        ``check`` sees the claim with the event appended before anything is stored (the
-        ruleset's timeline checks); whatever it raises leaves the stored claim unchanged.
-        """
-        if not isinstance(raw, dict):
-            raise invalid_claim([Problem("", "must be an event object {type, at, detail}")])
-        with Session(self.engine) as session:
-            record = session.get(ClaimRecord, claim_id, with_for_update=True)
-            if record is None:
-                raise ProblemError(404, f"there is no claim {claim_id}")
-            data = json.loads(record.body)
-            index = len(data.get("events") or [])
-            data["events"] = [*(data.get("events") or []), raw]
-            try:
-                claim = load_claim(data)
-            except ClaimValidationError as exc:
-                raise invalid_claim(
-                    exc.problems, f"the event is invalid ({len(exc.problems)} problem(s))"
-                ) from None
-            _auditable(claim)
-            check(claim)
-            record.body = _text(claim)
-            record.updated_at = now_text()
-            session.add(record)
-            self._index(session, claim)
-            session.commit()
-        return claim, index

@@ -1,41 +1,51 @@
-"""Deciding a stored claim and overriding a decision, both through the audit trail.
+"""A claim's decisions as the audit trail holds them, and the original override endpoint.
 
-``evaluate`` routes the claim to its ruleset, evaluates it, and appends the decision with
-its ruleset snapshot (:func:`audit.replay.record_payload`); the decision is returned, as the
-very JSON audited, only after the append has committed. An ``override`` is a person's
-decision: its own audited event (``decision_override``) naming the decision it overrides,
-the new outcome and the reason, recorded with the person as actor. The history of a claim
-is read back from the audit trail alone.
+Decisions are made through the claim's life (:mod:`api.claim_states`): ``evaluate`` records
+the audited decision with the claim's ``rules_decision_made`` in one transaction, and a
+person's decision is an override proposed on the current decision (bounded per line, and
+four-eyed when it pays more than the rules or what they refused). The original
+``POST /claims/{id}/override`` is kept as it was called (``outcome``, ``reason``, optional
+``payable``) and goes the same way: it names the claim's current decision, and ``payable`` is
+the total spread over the lines (absent: what the current decision pays, for an outcome that
+pays; nothing otherwise). The history of a claim is read back from the audit trail alone:
+rules decisions (``decision``), overrides proposed through the claim's life
+(``life.override_proposed``) and overrides recorded before it (``decision_override``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import Principal
+from api.claim_states import operations as life_ops
+from api.claim_states.schemas import OverrideIn
+from api.claim_states.store import read_state
+from api.claim_states.trail import LIFE_PREFIX
 from api.deps import AppState
 from api.errors import ProblemError
-from audit.canonical import JsonValue
 from audit.chain import StoredEvent
-from audit.replay import DECISION_EVENT, decision_payload, record_payload, recorded_decision
-from audit.store import append_event, events_for_claim
-from engine.evaluate import evaluate
+from audit.errors import AuditError
+from audit.replay import DECISION_EVENT, recorded_decision
+from audit.store import events_for_claim, get_event
+from engine.lifecycle.decisions import PAYING
 from engine.outcome import Outcome
 
 __all__ = [
+    "LIFE_OVERRIDE_EVENT",
     "OVERRIDE_EVENT",
     "ClaimHistory",
     "OverrideRequest",
-    "evaluate_claim",
     "history",
     "override_decision",
 ]
 
 OVERRIDE_EVENT = "decision_override"
+LIFE_OVERRIDE_EVENT = LIFE_PREFIX + "override_proposed"
+_OVERRIDES = (OVERRIDE_EVENT, LIFE_OVERRIDE_EVENT)
 
 
 class OverrideRequest(BaseModel):
@@ -50,27 +60,8 @@ class OverrideRequest(BaseModel):
     )
 
 
-def evaluate_claim(
-    state: AppState, claim_id: str, as_of: dt.datetime, who: Principal
-) -> dict[str, Any]:
-    claim = state.claims.claim(claim_id)
-    loaded = state.rulesets.for_claim(claim)
-    decision = evaluate(loaded.program, claim, as_of=as_of, backend=state.backend)
-    payload = decision_payload(snapshot=loaded.snapshot, claim=claim, decision=decision)
-    event = record_payload(
-        state.engine,
-        snapshot=loaded.snapshot,
-        payload=payload,
-        actor=who.actor,
-        config=state.audit,
-    )
-    state.metrics.decisions.labels(decision.outcome, "rules").inc()
-    return {
-        "event_id": event.event_id,
-        "seq": event.seq,
-        "recorded_at": event.recorded_at,
-        "decision": payload["decision"],  # the JSON just audited
-    }
+def _unavailable(exc: Exception) -> ProblemError:
+    return ProblemError(503, f"the audit trail is unavailable: {exc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +81,7 @@ class ClaimHistory:
         """The override made after the latest rules decision, if any."""
         latest = self.latest_decision()
         after = latest.seq if latest is not None else 0
-        found = [e for e in self.events if e.event_type == OVERRIDE_EVENT and e.seq > after]
+        found = [e for e in self.events if e.event_type in _OVERRIDES and e.seq > after]
         return found[-1] if found else None
 
 
@@ -108,6 +99,22 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
         "recorded_at": event.recorded_at,
         "actor": event.actor,
     }
+    if event.event_type == LIFE_OVERRIDE_EVENT:
+        plan = payload.get("override")
+        plan = plan if isinstance(plan, dict) else {}
+        request = plan.get("request")
+        request = request if isinstance(request, dict) else {}
+        return {
+            **common,
+            "source": "human",
+            "override_id": plan.get("override_id"),
+            "outcome": request.get("outcome"),
+            "payable": plan.get("payable"),
+            "lines": plan.get("lines"),
+            "needs_approval": plan.get("needs_approval"),
+            "reason": request.get("reason"),
+            "overrides": request.get("overrides"),
+        }
     if event.event_type == OVERRIDE_EVENT:
         return {
             **common,
@@ -130,36 +137,48 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
 
 
 def history(state: AppState, claim_id: str) -> ClaimHistory:
-    events = events_for_claim(state.engine, claim_id=claim_id)
-    return ClaimHistory([e for e in events if e.event_type in (DECISION_EVENT, OVERRIDE_EVENT)])
+    try:
+        events = events_for_claim(state.engine, claim_id=claim_id)
+    except AuditError as exc:
+        raise _unavailable(exc) from None
+    return ClaimHistory([e for e in events if e.event_type in (DECISION_EVENT, *_OVERRIDES)])
 
 
 def override_decision(
     state: AppState, claim_id: str, request: OverrideRequest, who: Principal
 ) -> dict[str, Any]:
-    state.claims.claim(claim_id)  # 404 for an unknown claim
-    latest = history(state, claim_id).latest_decision()
-    if latest is None:
+    """The original override (module docstring): an override of the current decision."""
+    life = read_state(state.engine, claim_id)
+    if life is None:
+        state.claims.claim(claim_id)  # 404 for an unknown claim
+    current = life.decision if life is not None else None
+    if current is None:
         raise ProblemError(
             409,
             f"claim {claim_id} has no decision to override: evaluate it first",
             kind="nothing-to-override",
         )
-    payload: JsonValue = {
-        "claim_id": claim_id,
-        "outcome": request.outcome,
-        "payable": request.payable,
-        "reason": request.reason,
-        "overrides": latest.event_id,
-        "decided_by": {"role": who.role, "sub": who.sub},
-    }
-    event = append_event(
-        state.engine,
-        event_type=OVERRIDE_EVENT,
-        claim_id=claim_id,
-        payload=payload,
-        actor=who.actor,
-        config=state.audit,
+    if request.payable is not None:
+        total = Decimal(request.payable)
+    else:
+        total = current.payable if request.outcome in PAYING else Decimal("0.00")
+    try:
+        body = OverrideIn(outcome=request.outcome, total=total, reason=request.reason)
+    except ValidationError as exc:
+        raise ProblemError(
+            422,
+            "the override is invalid",
+            errors=[{"path": "payable", "reason": e["msg"]} for e in exc.errors()],
+        ) from None
+    written = life_ops.propose(
+        state.life, claim_id, body, decision_id=current.decision_id, actor=who.actor
     )
-    state.metrics.decisions.labels(request.outcome, "human").inc()
-    return _entry(event)
+    proposed = next(e for e in written.events if e.kind == "override_proposed")
+    assert proposed.ref is not None
+    try:
+        event = get_event(state.engine, event_id=proposed.ref)
+    except AuditError as exc:
+        raise _unavailable(exc) from None
+    if written.state.decision is not None and written.state.decision.source == "person":
+        state.metrics.decisions.labels(request.outcome, "human").inc()
+    return {**_entry(event), "status": written.state.status}

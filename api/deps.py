@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from api.auth import Principal, TokenService, require_role
 from api.claim_records import ClaimRecords
+from api.claim_states.writer import ClaimLife
 from api.errors import ProblemError
 from api.metrics import Metrics
 from api.rulesets import RulesetCatalog
@@ -44,6 +45,8 @@ class AppState:
     metrics: Metrics
     rights: RightsBase
     assist: AssistConfig
+    #: The one write path of a claim's life (:mod:`api.claim_states`).
+    life: ClaimLife
     #: The rule backend decisions are made with (``CLAIMS_ENGINE_BACKEND``).
     backend: str = "native"
 

@@ -65,9 +65,12 @@ from engine.lifecycle.errors import (
     ApprovalError,
     ClaimPatchError,
     LifecycleError,
+    OverrideBoundError,
+    PaymentError,
     SelfApprovalError,
     StaleDecisionError,
     TimelineRuleError,
+    VoidError,
 )
 from llm_assist.errors import AssistError
 
@@ -190,9 +193,11 @@ class DomainProblem:
     detail: Callable[[Exception], str] = str
     errors: Callable[[Exception], list[dict[str, str]]] | None = None
     kind_from_code: bool = False
+    #: Members of the problem's own beyond ``errors`` (a lifecycle refusal's rule, bound...).
+    members: Callable[[Exception], dict[str, Any]] | None = None
 
     def problem(self, exc: Exception) -> ProblemError:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = self.members(exc) if self.members is not None else {}
         if self.errors is not None:
             extra["errors"] = self.errors(exc)
         kind = str(getattr(exc, "code", self.kind)) if self.kind_from_code else self.kind
@@ -226,9 +231,43 @@ def _with_suggestion(exc: Exception) -> str:
     return f"{exc} ({suggestion})" if suggestion else str(exc)
 
 
+def _lifecycle_members(exc: Exception) -> dict[str, Any]:
+    """What a client acts on without reading prose: the suggestion, and per refusal the
+    line and its bound, the amounts, the decision named and the current one."""
+    members: dict[str, Any] = {"suggestion": getattr(exc, "suggestion", "")}
+    if isinstance(exc, TimelineRuleError):
+        members["rule_id"] = exc.rule_id
+    elif isinstance(exc, OverrideBoundError):
+        members |= {"line_id": exc.line_id, "bound": f"{exc.bound:.2f}"}
+    elif isinstance(exc, PaymentError):
+        members |= {"payable": f"{exc.payable:.2f}", "paid": f"{exc.paid:.2f}"}
+    elif isinstance(exc, StaleDecisionError):
+        members |= {"named": exc.named, "current": exc.current}
+    return members
+
+
+def _lifecycle_errors(exc: Exception) -> list[dict[str, str]]:
+    """``errors`` by path where the refusal has one: the patch's path, the voided event."""
+    if isinstance(exc, ClaimPatchError):
+        return [{"path": exc.path, "reason": exc.reason}]
+    if isinstance(exc, VoidError):
+        return [{"path": f"events[{exc.index}]", "reason": exc.reason}]
+    if isinstance(exc, OverrideBoundError):
+        return [{"path": "lines", "reason": str(exc)}]
+    return []
+
+
 def _lifecycle(status: int, title: str) -> DomainProblem:
     """A refusal of the claim's life: its type is the error's ``code`` (engine.lifecycle)."""
-    return DomainProblem(status, "lifecycle", title, _with_suggestion, kind_from_code=True)
+    return DomainProblem(
+        status,
+        "lifecycle",
+        title,
+        _with_suggestion,
+        _lifecycle_errors,
+        kind_from_code=True,
+        members=_lifecycle_members,
+    )
 
 
 def _unavailable(exc: Exception) -> str:
@@ -262,6 +301,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         "Lifecycle rule broken",
         lambda e: f"the timeline is invalid: {e}",
         _timeline_errors,
+        members=_lifecycle_members,
     ),
     RulesetError: DomainProblem(
         503,

@@ -1,43 +1,29 @@
 """The member's explanation of their claim, in Chinese or English (domain README section 4).
 
-Built from the latest audited decision (and a person's override of it, if any): what was
-decided in plain words and by whom, the amounts per line, the SLA timeline with its dates,
-what is still missing and why, and the member's rights and remedies: the reminders of the
-rights knowledge base (``rulesets/rights/``) that apply to this decision, selected by rule
-(:meth:`llm_assist.rights.RightsBase.select`: e.g. human review under PIPL art. 24 for an
-automated result, written reasons within 3 days for a refusal, the regulator's 12378
-hotline). Nothing here decides anything: it only says what the audit trail holds.
+Built from the claim's state (the projection, :mod:`api.claim_states.views`) alone: its
+status in words that follow it (:func:`engine.lifecycle.status_sentence`: "paid" only once a
+payment exists, with its date and amount; "approved, payment due by ..." before), the current
+decision and whether the rules or a person made it, the amounts per line, every earlier
+decision, the payments, the SLA clocks at ``as_of`` (computed on the state's claim as
+``/sla/breaches`` computes them), what is still missing and why, and the member's rights
+and remedies: the reminders of the rights knowledge base (``rulesets/rights/``) that apply
+to this decision, selected by rule (:meth:`llm_assist.rights.RightsBase.select`: e.g.
+human review under PIPL art. 24 for an automated result, written reasons within 3 days for
+a refusal, the regulator's 12378 hotline). Nothing here decides anything.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
-from api.decisions import ClaimHistory
+from api.claim_states.views import CurrentView
 from api.routing import ruleset_for_claim
-from audit.replay import recorded_decision
-from engine.claim import Claim
 from engine.decision import Decision, Explanation
-from engine.outcome import OUTCOMES, Outcome
+from engine.lifecycle import ClaimState, status_sentence, summarize_clocks
 from llm_assist.rights import DecisionFacts, RightsBase
 
 __all__ = ["explanation", "language_of"]
 
-_OUTCOME: Mapping[Outcome, tuple[str, str]] = {
-    "approve": ("您的理赔申请已获赔付。", "Your claim has been approved."),
-    "partial": ("您的理赔申请部分获赔。", "Part of your claim has been approved."),
-    "deny": ("很抱歉，您的理赔申请未获赔付。", "We are sorry: your claim has not been approved."),
-    "pend": (
-        "您的理赔申请正在处理，还需要补充信息。",
-        "Your claim is on hold until we have more information.",
-    ),
-    "refer": (
-        "您的理赔申请已转交理赔人员审核。",
-        "Your claim has been passed to a claims handler to review.",
-    ),
-}
 _BY_RULES = (
     "本结果由系统依据规则自动作出。",
     "This result was made automatically by our rules.",
@@ -79,24 +65,6 @@ def _said(text: Explanation, lang: str) -> str:
     return text.zh if lang == "zh" else text.en
 
 
-def _missing(claim: Claim, decision: Decision, lang: str) -> list[dict[str, Any]]:
-    """Documents asked for and not yet completed, and the reasons a decision is on hold."""
-    out: list[dict[str, Any]] = []
-    outstanding: list[str] = []
-    for event in claim.events:
-        if event.type == "documents_requested":
-            outstanding = [str(m) for m in event.detail.get("missing") or []]
-        elif event.type == "documents_completed":
-            outstanding = []
-    out.extend({"document": name} for name in outstanding)
-    out.extend(
-        {"reason_code": r.code, "why": _said(r.explanation, lang)}
-        for r in decision.reasons
-        if r.outcome == "pend"
-    )
-    return out
-
-
 _LINE_KEYS = {"line_id", "submitted", "eligible", "deductible", "copay", "payable", "outcome"}
 _CLOCK_KEYS = {"id", "status", "started_at", "due_at", "due_date", "stopped_at"}
 
@@ -115,17 +83,6 @@ def _lines(decision: Decision, lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _sla(decision: Decision, lang: str) -> list[dict[str, Any]]:
-    return [
-        {
-            **clock.model_dump(mode="json", include=_CLOCK_KEYS),
-            "explanation": _said(clock.explanation, lang),
-        }
-        for clock in decision.sla
-        if clock.status != "not_applicable"
-    ]
-
-
 def _rights(
     rights: RightsBase, facts: DecisionFacts, decided_by: str, lang: str
 ) -> list[dict[str, Any]]:
@@ -135,52 +92,86 @@ def _rights(
     ]
 
 
-def explanation(
-    claim: Claim, history: ClaimHistory, lang: str, rights: RightsBase
-) -> dict[str, Any]:
-    """The member's explanation of ``claim`` (module docstring)."""
-    base = {"claim_id": claim.claim_id, "language": lang, "hotline": "12378"}
-    latest = history.latest_decision()
-    if latest is None:
+def _history(state: ClaimState) -> list[dict[str, Any]]:
+    """Every decision that was the claim's, oldest first: who decided (rules or a person,
+    never which person), what and when."""
+    return [
+        {
+            "decision_id": d.decision_id,
+            "decided_by": d.source,
+            "outcome": d.outcome,
+            "payable": f"{d.payable:.2f}",
+            "at": d.at.isoformat(),
+        }
+        for d in state.decisions
+    ]
+
+
+def _payments(state: ClaimState) -> list[dict[str, Any]]:
+    return [
+        {"amount": f"{p.amount:.2f}", "paid_at": p.paid_at.isoformat(), "kind": p.kind}
+        for p in state.payments
+    ]
+
+
+def explanation(view: CurrentView, lang: str, rights: RightsBase) -> dict[str, Any]:
+    """The member's explanation of the claim's state (module docstring)."""
+    state = view.state
+    assert state.claim is not None
+    claim = state.claim
+    sentence = status_sentence(state, clocks=summarize_clocks(view.clocks))
+    said = sentence.zh if lang == "zh" else sentence.en
+    base: dict[str, Any] = {
+        "claim_id": claim.claim_id,
+        "language": lang,
+        "hotline": "12378",
+        "status": state.status,
+        "status_text": said,
+        "as_of": view.as_of.isoformat(),
+        "sla": [
+            {
+                **c.model_dump(mode="json", include=_CLOCK_KEYS),
+                "explanation": _said(c.explanation, lang),
+            }
+            for c in view.clocks
+            if c.status != "not_applicable"
+        ],
+        "missing": [{"document": d} for d in state.outstanding_documents],
+        "payments": _payments(state),
+        "paid": f"{state.paid:.2f}",
+        "decisions": _history(state),
+    }
+    current, decision = state.decision, view.decision
+    if current is None or decision is None:
         # Not decided yet: only the reminders that hold for any claim under its ruleset.
         undecided = DecisionFacts(ruleset=ruleset_for_claim(claim).name)
         return {
             **base,
-            "status": "received",
-            "summary": _pick(_NOT_DECIDED, lang),
+            "summary": said if state.outstanding_documents else _pick(_NOT_DECIDED, lang),
             "rights": _rights(rights, undecided, "rules", lang),
         }
-    decision = recorded_decision(latest)
-    override = history.latest_override()
-    outcome: Outcome = decision.outcome
-    amounts = decision.amounts.model_dump(mode="json")
-    decided_by = "rules"
-    if override is not None:
-        value = override.payload_value()
-        changed = value if isinstance(value, dict) else {}
-        outcome = next((o for o in OUTCOMES if o == changed.get("outcome")), outcome)
-        if changed.get("payable") is not None:
-            amounts["payable"] = changed["payable"]
-        decided_by = "person"
+    decided_by = "person" if current.source == "person" else "rules"
     by = _BY_PERSON if decided_by == "person" else _BY_RULES
-    facts = dataclasses.replace(
-        DecisionFacts.of(decision), outcome=outcome, automated=decided_by == "rules"
-    )
+    facts = DecisionFacts.of(decision)
+    held = [
+        {"reason_code": r.code, "why": _said(r.explanation, lang)}
+        for r in decision.reasons
+        if r.outcome == "pend" and decided_by == "rules"
+    ]
     return {
         **base,
         "rights": _rights(rights, facts, decided_by, lang),
-        "status": "decided",
-        "outcome": outcome,
+        "outcome": current.outcome,
         "decided_by": decided_by,
-        "summary": ("" if lang == "zh" else " ").join(
-            (_pick(_OUTCOME[outcome], lang), _pick(by, lang))
-        ),
-        "decided_at": (override or latest).recorded_at,
+        "summary": ("" if lang == "zh" else " ").join((said, _pick(by, lang))),
+        "decided_at": current.at.isoformat(),
+        "decision_id": current.decision_id,
         "currency": decision.currency,
-        "amounts": amounts,
+        "amounts": decision.amounts.model_dump(mode="json"),
         "lines": _lines(decision, lang),
-        "reasons": [_said(r.explanation, lang) for r in decision.reasons],
-        "sla": _sla(decision, lang),
-        "missing": _missing(claim, decision, lang),
+        "reasons": [_said(r.explanation, lang) for r in decision.reasons]
+        if decided_by == "rules"
+        else [],
+        "missing": base["missing"] + held,
         "ruleset": decision.ruleset.model_dump(),
     }

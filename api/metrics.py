@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["Metrics"]
 
 
 class Metrics:
-    """Request counts and latencies by route, decisions by outcome, review notes by verdict."""
+    """Request counts and latencies by route, decisions by outcome, review notes by verdict,
+    claims by the status of their state."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -36,6 +39,18 @@ class Metrics:
             ["provider", "verdict"],
             registry=self.registry,
         )
+
+        self.claims = Gauge(
+            "claims_by_status",
+            "Claims by the status of their state (the claim-state projection), at scrape time",
+            ["status"],
+            registry=self.registry,
+        )
+
+    def claim_statuses(self, counts: Mapping[str, int], statuses: tuple[str, ...]) -> None:
+        """Set the claims gauge from the projection's counts (0 for a status none has)."""
+        for status in statuses:
+            self.claims.labels(status).set(counts.get(status, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

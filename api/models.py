@@ -9,6 +9,11 @@ ruleset version its clocks were indexed with (or why they could not be), and per
 bounds that let ``GET /sla/breaches`` skip every claim that cannot need attention at the
 instant asked. They are derived data, rewritten with the claim in one transaction.
 
+``claim_state`` is the projection of a claim's life (:mod:`api.claim_states`): the
+:class:`engine.lifecycle.ClaimState` folded from the claim's audited ``life.*`` events, written
+in the transaction that appends them, so it never disagrees with the trail; ``claims audit
+rebuild-state`` folds the trail again and compares.
+
 The schema is made by the service's own Alembic migrations (:mod:`api.migrations`, version
 table ``api_alembic_version``); ``tests/api/test_migrations.py`` checks that these classes
 and the migrated schema agree.
@@ -21,7 +26,7 @@ from typing import ClassVar
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Table, Text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["ClaimRecord", "SlaClaim", "SlaClock", "api_tables", "claim_table"]
+__all__ = ["ClaimRecord", "ClaimStateRow", "SlaClaim", "SlaClock", "api_tables", "claim_table"]
 
 
 class ClaimRecord(SQLModel, table=True):
@@ -94,6 +99,27 @@ class SlaClock(SQLModel, table=True):
     stopped_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
+class ClaimStateRow(SQLModel, table=True):
+    """A row of ``claim_state``: one claim's folded state (``state`` is its JSON form).
+
+    ``version`` and ``content_hash`` are the claim's (its ETag); ``status`` and
+    ``decision_id`` are copied out of ``state`` for queries; ``last_seq`` is the audit seq of
+    the last event folded in.
+    """
+
+    __tablename__: ClassVar[str] = "claim_state"
+    __table_args__ = (Index("ix_claim_state_status", "status"),)
+
+    claim_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_hash: str = Field(sa_column=Column(String(80), nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    decision_id: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: str = Field(sa_column=Column(String(32), nullable=False))
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -104,6 +130,7 @@ def claim_table() -> Table:
     return _table(ClaimRecord)
 
 
-def api_tables() -> tuple[Table, Table, Table]:
-    """``(claim_record, sla_claim, sla_clock)``: what :mod:`api.migrations` makes."""
-    return _table(ClaimRecord), _table(SlaClaim), _table(SlaClock)
+def api_tables() -> tuple[Table, ...]:
+    """``(claim_record, sla_claim, sla_clock, claim_state)``: what :mod:`api.migrations`
+    makes."""
+    return _table(ClaimRecord), _table(SlaClaim), _table(SlaClock), _table(ClaimStateRow)

@@ -102,6 +102,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        # A refusal of the claim's life (api.errors: its rule, a line's bound, the amounts,
+        # the decision named and the current one, the current ETag) says what to do.
+        "suggestion": {"type": "string", "description": "what to do instead"},
+        "rule_id": {"type": "string", "description": "the lifecycle rule broken"},
+        "line_id": {"type": "integer", "description": "the line above its bound"},
+        "bound": {"type": "string", "description": "the most that line may pay"},
+        "payable": {"type": "string", "description": "what the current decision pays"},
+        "paid": {"type": "string", "description": "what was paid so far"},
+        "named": {"type": "string", "description": "the decision the request named"},
+        "current": {**_NULLABLE_STRING, "description": "the current decision's id"},
+        "etag": {"type": "string", "description": "the claim's current ETag"},
         # A refused ruleset reload (422) carries its report.
         **RELOAD_REPORT_SCHEMA["properties"],
         # A refused reload of every ruleset (POST /rulesets/reload) carries one report each.
@@ -114,9 +125,11 @@ _DESCRIPTIONS = {
     403: "the caller's role may not do this",
     404: "no such resource (or not the caller's)",
     409: "conflicts with what is stored",
+    412: "If-Match names a version that is no longer current: read again",
     413: "the body is larger than 1 MiB",
     415: "the body is not declared as JSON",
     422: "invalid request (or body not JSON): every problem in `errors`, by path",
+    428: "If-Match is required: send the ETag (or decision id) read last",
     503: "the audit trail or the ruleset is unavailable",
 }
 _WWW_AUTHENTICATE = {

@@ -1,10 +1,12 @@
 """Review notes: the LLM assistant's drafts for adjusters, each audited as its own event.
 
-A note is drafted from the claim's latest audited rules decision (never from a decision made
-on the fly), by the configured provider (``CLAIMS_ASSIST_PROVIDER``; the template drafter by
-default). The draft passes the grounding guard or is replaced by the template draft, marked
-``fallback`` with the reasons (:mod:`llm_assist.drafting`). Drafting never raises for model
-trouble, so a broken model endpoint never blocks a claim: the adjuster gets the template.
+A note is drafted on the claim's current decision as its state holds it
+(:mod:`api.claim_states.views`: a person's outcome and amounts where a person decided, so
+``decision_echo`` is always the current outcome; never a decision made on the fly), by the
+configured provider (``CLAIMS_ASSIST_PROVIDER``; the template drafter by default). The draft
+passes the grounding guard or is replaced by the template draft, marked ``fallback`` with
+the reasons (:mod:`llm_assist.drafting`). Drafting never raises for model trouble, so a
+broken model endpoint never blocks a claim: the adjuster gets the template.
 
 Each draft is appended to the audit trail as a ``review_note`` event: provider, model, the
 prompt template's hash, the hash of the redacted prompt actually sent, the hash of the
@@ -14,15 +16,16 @@ data). The notes of a claim are read back from the audit trail alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal
+from api.claim_states.views import current_view
 from api.deps import AppState
 from api.errors import ProblemError
 from audit.chain import StoredEvent
-from audit.replay import DECISION_EVENT, recorded_decision
 from audit.store import append_event, events_for_claim
 from engine.claim import Claim
 from engine.decision import Decision
@@ -51,9 +54,10 @@ def draft_for_claim(
     rights: RightsBase,
     config: AssistConfig,
     language: str = "zh",
+    decided_by: str = "rules",
 ) -> Draft:
     """The guarded draft for ``decision`` on ``claim`` (also used by ``claims assist note``)."""
-    context = build_context(claim, decision, rights, language=language)
+    context = build_context(claim, decision, rights, decided_by=decided_by, language=language)
     return draft_review_note(context, config)
 
 
@@ -65,27 +69,26 @@ def request_note(
     state: AppState, claim_id: str, request: NoteRequest, who: Principal
 ) -> dict[str, Any]:
     """Draft a note on the latest decision of ``claim_id`` and audit it (409 if undecided)."""
-    claim = state.claims.claim(claim_id)  # 404 for an unknown claim
-    decisions = [e for e in _events(state, claim_id) if e.event_type == DECISION_EVENT]
-    if not decisions:
+    view = current_view(state, claim_id, dt.datetime.now(dt.UTC))  # 404 for an unknown claim
+    current = view.state.decision
+    if current is None or view.decision is None or view.state.claim is None:
         raise ProblemError(
             409,
             f"claim {claim_id} has no decision to review: evaluate it first",
             kind="nothing-to-review",
         )
-    latest = decisions[-1]
-    decision = recorded_decision(latest)
     draft = draft_for_claim(
-        claim,
-        decision,
+        view.state.claim,
+        view.decision,
         rights=state.rights,
         config=state.assist,
         language=request.language,
+        decided_by="person" if current.source == "person" else "rules",
     )
     record = {
         **draft.audit_payload(),
         "claim_id": claim_id,
-        "decision_event": latest.event_id,
+        "decision_event": current.decision_id,
         "language": request.language,
     }
     event = append_event(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     rights_dir: Path | None = None
     # rules
     engine_backend: Literal["native", "durable"] = "native"
+    #: An override paying more than the rules by more than this waits for a second person.
+    override_approval_threshold: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2)
     # the member pages (api/member_pages): the insurer's own channels, the session idle time
     member_documents_zh: str = "请把材料的照片或复印件寄到：理赔部，或交到任一服务网点。"
     member_documents_en: str = "Send photos or copies of the documents to our claims team."

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import click
 
+from api.cli import audit_state  # noqa: F401  (registers `claims audit rebuild-state`)
 from api.cli.assist import assist_group
 from api.cli.audit import audit_group, db_group
 from api.cli.corpus import corpus_command

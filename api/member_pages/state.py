@@ -1,11 +1,12 @@
 """The one place the member pages get a claim's state: :func:`claim_state_for_member`.
 
-Today it folds the claim's audit events with :mod:`engine.lifecycle` (the intake built from
-the stored claim, each rules ``decision`` event as ``RulesDecisionMade``, each person's
-``decision_override`` as an override made effective at once, and every lifecycle event the
-trail holds under its own ``kind``: payments, appeals, two-person overrides...). When the
-claim-state projection of issue 13 exists this function reads it instead; nothing else in
-the member pages reads the trail for a claim's state, so no two views can disagree.
+It reads the claim-state projection (:mod:`api.claim_states`: the state every view reads)
+and the full rules decision its latest rules decision names. A claim taken in before its life
+was recorded has no projection row yet: its audit events are folded here with
+:mod:`engine.lifecycle` instead (the intake built from the stored claim, each rules
+``decision`` event as ``RulesDecisionMade``, each person's ``decision_override`` as an
+override made effective at once). Nothing else in the member pages reads a claim's state,
+so no two views can disagree.
 
 A claim that is not the member's is answered exactly like one that does not exist.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.claim_states.store import read_state
 from api.decisions import OVERRIDE_EVENT
 from api.deps import AppState
 from api.errors import ProblemError
@@ -101,7 +103,10 @@ def claim_state_for_member(
     record = app.claims.get(claim_id)
     if record is None or record.member_id != member_id:
         raise ProblemError(404, f"there is no claim {claim_id}")
-    claim = load_claim(record.body)
+    projected = read_state(app.engine, claim_id)
+    claim = (
+        projected.claim if projected is not None and projected.claim else load_claim(record.body)
+    )
     try:
         loaded = app.rulesets.for_claim(claim)
         current = tuple(clocks(loaded.program, claim, as_of=now))
@@ -112,7 +117,10 @@ def claim_state_for_member(
     except AuditError as exc:
         raise ProblemError(503, f"the audit trail is unavailable: {exc}") from None
     ir = loaded.program.ir
-    state, latest, latest_event = _fold(claim, ir, _when(record.created_at), stored)
+    if projected is not None:
+        state, latest, latest_event = projected, *_rules_decision(projected, stored)
+    else:  # taken in before the claim's life was recorded: folded from the trail here
+        state, latest, latest_event = _fold(claim, ir, _when(record.created_at), stored)
     return MemberClaim(
         state=state,
         claim=claim,
@@ -122,6 +130,22 @@ def claim_state_for_member(
         clocks=current,
         events=tuple(stored),
     )
+
+
+def _rules_decision(
+    state: ClaimState, stored: Sequence[StoredEvent]
+) -> tuple[Decision | None, StoredEvent | None]:
+    """The full rules decision the projected state's latest rules decision names."""
+    if state.rules_decision is None:
+        return None, None
+    named = state.rules_decision.decision_id
+    event = next((e for e in stored if e.event_id == named), None)
+    if event is None:
+        raise ProblemError(503, f"the audit trail does not hold decision {named}")
+    try:
+        return recorded_decision(event), event
+    except ReplayError as exc:
+        raise ProblemError(503, f"the audit trail cannot be read: {exc}") from None
 
 
 def _fold(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 from typing import Annotated, Any
 
@@ -36,7 +37,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
-from api.decisions import OverrideRequest, evaluate_claim, history, override_decision
+from api.claim_states import operations as life_ops
+from api.claim_states.schemas import StateView
+from api.claim_states.store import etag_of, read_state
+from api.decisions import OverrideRequest, history, override_decision
 from api.deps import AppState, Caller, State, allow
 from api.disclosure import masked_claim
 from api.errors import ProblemError, invalid_claim
@@ -58,6 +62,7 @@ from engine.claim import Claim, load_claim
 from engine.decision import Clock
 from engine.errors import EngineError, Problem
 from engine.evaluate import clocks
+from engine.lifecycle.events import TimelineEventAdded
 from engine.sla import sweep
 
 router = APIRouter(tags=["claims"])
@@ -129,24 +134,52 @@ async def intake(
     claim = load_claim(body)
     _check_ids(claim)
     await run_in_threadpool(_check_timeline(state), claim)
-    result = await run_in_threadpool(state.claims.intake, claim, idempotency_key=idempotency_key)
+    result = await run_in_threadpool(
+        functools.partial(
+            state.claims.intake,
+            claim,
+            idempotency_key=idempotency_key,
+            record=lambda session, new: state.life.received(session, new, who.actor),
+        )
+    )
     if not result.created:
         response.status_code = 200
     response.headers["Location"] = f"/claims/{claim.claim_id}"
     return masked_claim(result.claim, who.role)
 
 
+_ETAG = {"ETag": {"required": True, "schema": {"type": "string"}}}
+
+
 @router.get(
     "/claims/{claim_id}",
     response_model=None,
-    responses={200: {"model": StoredClaim}, **problem_responses(401, 403, 404, 422)},
+    responses={
+        200: {
+            "model": StoredClaim,
+            "description": "the claim, its version and state",
+            "headers": _ETAG,
+        },
+        **problem_responses(401, 403, 404, 422),
+    },
 )
-def read_claim(claim_id: ClaimId, state: State, who: Caller) -> dict[str, Any]:
-    """The stored claim, personal data masked for the caller's role."""
+def read_claim(claim_id: ClaimId, response: Response, state: State, who: Caller) -> dict[str, Any]:
+    """The stored claim, personal data masked for the caller's role, with its ``version``
+    and ``state`` (the projection: status, current decision and who made it, history) and
+    its ``ETag`` (send it as ``If-Match`` to PATCH the claim)."""
     if who.role == "rule_author":
         raise ProblemError(403, "rule authors do not read claims")
     record = visible_record(state, claim_id, who)
-    return masked_claim(load_claim(record.body), who.role)
+    life = read_state(state.engine, claim_id)
+    if life is None or life.claim is None:  # taken in before its life was recorded
+        return masked_claim(load_claim(record.body), who.role)
+    etag = etag_of(life)
+    response.headers["ETag"] = etag
+    return {
+        **masked_claim(life.claim, who.role),
+        "version": life.version,
+        "state": StateView.of(life, etag).model_dump(mode="json"),
+    }
 
 
 def _check_timeline(state: AppState) -> Any:
@@ -195,10 +228,18 @@ async def add_event(
     """Append one event ``{type, at, detail}`` to the claim's timeline (validated against
     the claim model and the ruleset's event types and clock rules)."""
     raw = await read_json(request)
-    claim, index = await run_in_threadpool(
-        state.claims.append_event, claim_id, raw, _check_timeline(state)
+    written = await run_in_threadpool(
+        functools.partial(life_ops.add_event, state.life, claim_id, raw, actor=who.actor)
     )
-    return {"claim_id": claim_id, "index": index, "events": len(claim.events)}
+    claim = written.state.claim
+    assert claim is not None
+    index = next(e.index for e in written.events if isinstance(e, TimelineEventAdded))
+    return {
+        "claim_id": claim_id,
+        "index": index,
+        "events": len(claim.events),
+        "status": written.state.status,
+    }
 
 
 @router.post(
@@ -215,9 +256,23 @@ def evaluate(
     who: Handler,
     as_of: AsOf = None,
 ) -> Response:
-    """Evaluate the claim with its routed ruleset and append the decision to the audit trail;
-    answered only after the append has committed."""
-    return JsonBytes(evaluate_claim(state, claim_id, parse_as_of(as_of), who))
+    """Evaluate the claim's current version with its routed ruleset and record the decision
+    (the audited decision and the claim's ``rules_decision_made``, with what it implies on the
+    timeline, in one transaction); answered only after it has committed."""
+    written = life_ops.decide(
+        state.life, claim_id, as_of=parse_as_of(as_of), backend=state.backend, actor=who.actor
+    )
+    event = written.extra["event"]
+    state.metrics.decisions.labels(written.extra["outcome"], "rules").inc()
+    return JsonBytes(
+        {
+            "event_id": event.event_id,
+            "seq": event.seq,
+            "recorded_at": event.recorded_at,
+            "decision": written.extra["payload"]["decision"],  # the JSON just audited
+            "status": written.state.status,
+        }
+    )
 
 
 @router.get(

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 
 from api.auth import Principal
-from api.decisions import history
+from api.claim_states.views import current_view
 from api.deps import State, allow
 from api.disclosure import masked_claim
 from api.explanations import explanation, language_of
 from api.openapi import problem_responses
-from api.routes.common import visible_record
+from api.routes.common import AsOf, parse_as_of, visible_record
 from api.schemas.claims import MemberClaims
 from api.schemas.explanations import MemberExplanation
 from engine.claim import load_claim
@@ -57,10 +57,13 @@ def my_explanation(
     claim_id: Annotated[str, Path(min_length=1, max_length=128)],
     state: State,
     who: Member,
+    as_of: AsOf = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    """The decision in plain language (zh or en by ``Accept-Language``), line amounts, the
-    SLA timeline, what is missing, and the member's rights and remedies."""
-    record = visible_record(state, claim_id, who)
-    claim = load_claim(record.body)
-    return explanation(claim, history(state, claim_id), language_of(accept_language), state.rights)
+    """The claim's status and current decision in plain language (zh or en by
+    ``Accept-Language``): who decided, line amounts, payments, every earlier decision, the SLA
+    clocks at ``as_of`` (now if absent), what is missing, and the member's rights and
+    remedies. Read from the claim's state alone."""
+    visible_record(state, claim_id, who)
+    view = current_view(state, claim_id, parse_as_of(as_of))
+    return explanation(view, language_of(accept_language), state.rights)

@@ -5,7 +5,7 @@ with ``POST /rulesets/{name}/reload``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -13,11 +13,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.auth import Principal
+from api.claim_states.store import status_counts
 from api.deps import State, allow
 from api.errors import ProblemError
 from api.openapi import RELOAD_REPORT_SCHEMA, problem_responses
 from api.schemas.ops import Health, ReloadReport
 from audit.db import read_only
+from engine.lifecycle import Status
 
 router = APIRouter(tags=["ops"])
 
@@ -80,7 +82,9 @@ def readyz(state: State) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(state: State) -> Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition; ``claims_by_status`` is read from the claim-state
+    projection at each scrape."""
+    state.metrics.claim_statuses(status_counts(state.engine), get_args(Status))
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.claim_states.schemas import StateView
 from api.schemas.common import ANSWER
 from engine.claim import Claim
 
 __all__ = ["EventAdded", "MemberClaim", "MemberClaims", "StoredClaim"]
 
-#: The stored claim, personal data masked for the caller's role: the claim's own schema.
-StoredClaim = Claim
+
+class StoredClaim(Claim):
+    """The stored claim, personal data masked for the caller's role (the claim's own schema),
+    with its ``version`` and ``state`` once its life is recorded (intake answers the claim
+    alone)."""
+
+    version: int | None = Field(default=None, ge=1, description="the claim's version")
+    state: StateView | None = Field(
+        default=None, description="the claim's state (the projection every view reads)"
+    )
 
 
 class EventAdded(BaseModel):

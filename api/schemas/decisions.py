@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import ANSWER
 from engine.decision import Amounts, Decision, RulesetRef
+from engine.lifecycle import Status
+from engine.lifecycle.events import LinePayable
 from engine.outcome import Outcome
 
 __all__ = ["DecisionHistory", "Evaluated", "PersonDecision", "RulesDecision"]
@@ -22,6 +24,7 @@ class Evaluated(BaseModel):
     seq: int = Field(ge=1, description="its position in the audit trail")
     recorded_at: str
     decision: Decision
+    status: Status = Field(description="the claim's status after the decision")
 
 
 class _Entry(BaseModel):
@@ -46,13 +49,22 @@ class RulesDecision(_Entry):
 
 
 class PersonDecision(_Entry):
-    """A person's override of the latest rules decision."""
+    """A person's override of the claim's current decision (through the claim's life, with
+    its id, lines and whether a second person must approve it; or recorded before it)."""
 
     source: Literal["human"]
     outcome: Outcome | None
     payable: str | None = Field(description="the amount to pay, if the person set one")
     reason: str | None
-    overrides: str | None = Field(description="the audit event of the decision overridden")
+    overrides: str | None = Field(description="the decision overridden")
+    override_id: str | None = None
+    lines: list[LinePayable] | None = Field(default=None, description="payable per line")
+    needs_approval: bool | None = Field(
+        default=None, description="whether a second person must approve it"
+    )
+    status: Status | None = Field(
+        default=None, description="the claim's status after it (answer of the override)"
+    )
 
 
 class DecisionHistory(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import ANSWER
 from engine.decision.values import Amount
+from engine.lifecycle import Status
 from engine.outcome import Outcome
 
 __all__ = ["ExplainedClock", "ExplainedLine", "MemberExplanation", "Missing", "Right"]
@@ -77,16 +78,44 @@ class RulesetIdentity(BaseModel):
     revision: str
 
 
+class ExplainedPayment(BaseModel):
+    model_config = ANSWER
+
+    amount: Amount
+    paid_at: str
+    kind: Literal["advance", "final"]
+
+
+class PastDecision(BaseModel):
+    """One decision that was the claim's: who decided (rules or a person, never which person),
+    what and when."""
+
+    model_config = ANSWER
+
+    decision_id: str
+    decided_by: Literal["rules", "person"]
+    outcome: Outcome
+    payable: Amount
+    at: str
+
+
 class MemberExplanation(BaseModel):
-    """Before a decision only ``status: received``, the summary and the rights that hold for
-    any claim; once decided, the decision in plain words."""
+    """The claim's state in plain words (``status``, ``status_text``, payments and every
+    decision so far); before a decision the summary and the rights that hold for any claim;
+    once decided, the current decision in plain words."""
 
     model_config = ANSWER
 
     claim_id: str
     language: Literal["zh", "en"]
     hotline: str = Field(description="the regulator's consumer hotline")
-    status: Literal["received", "decided"]
+    status: Status
+    status_text: str = Field(description="where the claim is and what happens next")
+    as_of: str = Field(description="the instant the clocks are read at")
+    payments: list[ExplainedPayment] = Field(default_factory=list)
+    paid: Amount
+    decisions: list[PastDecision] = Field(default_factory=list)
+    decision_id: str | None = None
     summary: str
     rights: list[Right]
     outcome: Outcome | None = None

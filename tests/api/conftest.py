@@ -63,6 +63,8 @@ def _service(
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
         audit_checkpoint_every=3,
+        # the batch key and the witness go beside it: never into the working directory
+        audit_key_file=tmp_path / "audit-signer.key",
         jwt_secret=SECRET,
         jwt_secret_file=tmp_path / "jwt-secret",
         audit_witness_dir=tmp_path / "witness",

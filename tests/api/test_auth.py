@@ -276,6 +276,7 @@ def make_rs256_client(tmp_path: Path, **fields: Any) -> Iterator[TestClient]:
         database_url=f"sqlite:///{tmp_path / 'claims.db'}",
         audit_signer_key=SIGNER,
         audit_origin="claims.example/audit-test",
+        audit_key_file=tmp_path / "audit-signer.key",
         **fields,
     )
     app = create_app(settings, rulesets_root=REPO / "rulesets")

@@ -149,14 +149,30 @@ def test_unknown_claim_is_404(service: Service) -> None:
 
 def test_append_event(service: Service) -> None:
     service.intake(example_claim())
-    event = {"type": "claim_decided", "at": "2025-06-30T10:00:00+08:00", "detail": {}}
+    event = {
+        "type": "documents_requested",
+        "at": "2025-06-30T10:00:00+08:00",
+        "detail": {"missing": ["medical_record"]},
+    }
     response = service.client.post(
         f"/claims/{CLAIM_ID}/events", json=event, headers=service.auth("adjuster")
     )
     assert response.status_code == 201, response.text
     assert response.json()["index"] == 4
     stored = service.client.get(f"/claims/{CLAIM_ID}", headers=service.auth("adjuster")).json()
-    assert stored["events"][-1]["type"] == "claim_decided"
+    assert stored["events"][-1]["type"] == "documents_requested"
+    assert stored["state"]["status"] == "awaiting_documents"
+    assert stored["state"]["outstanding_documents"] == ["medical_record"]
+
+
+def test_a_person_cannot_add_what_the_engine_records(service: Service) -> None:
+    service.intake(example_claim())
+    event = {"type": "claim_decided", "at": "2025-06-30T10:00:00+08:00", "detail": {}}
+    response = service.client.post(
+        f"/claims/{CLAIM_ID}/events", json=event, headers=service.auth("adjuster")
+    )
+    body = _problem(response, 409)
+    assert body["type"].endswith("/admission") and "evaluate" in body["suggestion"]
 
 
 @pytest.mark.parametrize(
@@ -166,7 +182,14 @@ def test_append_event(service: Service) -> None:
         ({"type": "Bad Type", "at": "2025-06-30T10:00:00+08:00"}, "events[4].type"),
         ({"at": "2025-06-30T10:00:00+08:00"}, "events[4].type"),
         ({"type": "no_such_event", "at": "2025-06-30T10:00:00+08:00"}, "events[4]"),
-        ({"type": "claim_decided", "at": "2025-06-30T10:00:00+08:00", "detail": {"x": 1.5}}, None),
+        (
+            {
+                "type": "documents_requested",
+                "at": "2025-06-30T10:00:00+08:00",
+                "detail": {"missing": ["medical_record"], "x": 1.5},
+            },
+            None,
+        ),
         ([1, 2], ""),
     ],
 )
@@ -211,7 +234,9 @@ def test_evaluate_appends_the_decision(service: Service) -> None:
         verifier_key=service.state.audit.verifier_key(),
         origin=service.state.audit.origin,
     )
-    assert report.ok and report.events_checked == 1
+    # the intake, the decision, and the claim's life: rules_decision_made, claim_decided and
+    # amount_agreed on the timeline
+    assert report.ok and report.events_checked == 5
     listed = service.client.get(f"/claims/{CLAIM_ID}/decisions", headers=service.auth("auditor"))
     assert [d["event_id"] for d in listed.json()["decisions"]] == [body["event_id"]]
     assert listed.json()["decisions"][0]["source"] == "rules"

@@ -21,7 +21,13 @@ from engine.evaluate import evaluate
 from tests.api.conftest import AS_OF, Service, _service, example_claim
 
 CLAIM_ID = "CLM-2026-000123"
-DECIDED = {"type": "claim_decided", "at": "2025-06-30T10:00:00+08:00", "detail": {}}
+# Dated before the decision the engine recorded at the first evaluation: marked backdated.
+REQUESTED = {
+    "type": "documents_requested",
+    "at": "2025-06-30T10:00:00+08:00",
+    "detail": {"missing": ["medical_record"]},
+    "backdated": {"reason": "the notice went out on paper"},
+}
 
 
 def _evaluate(service: Service) -> Any:
@@ -40,12 +46,12 @@ def _engine_decision(service: Service, claim: dict[str, Any]) -> dict[str, Any]:
     return decision.json_form()
 
 
-def _stopped_by(decision: dict[str, Any], event_type: str) -> list[str]:
-    """The SLA clocks of ``decision`` that an event of ``event_type`` stopped."""
+def _moved_by(decision: dict[str, Any], index: int) -> list[str]:
+    """The SLA clocks of ``decision`` that the event at ``index`` moved."""
     return [
         clock["id"]
         for clock in decision["sla"]
-        if any(e["type"] == event_type and e["effect"] == "stop" for e in clock["events"])
+        if any(e["index"] == index for e in clock["events"])
     ]
 
 
@@ -58,23 +64,23 @@ def test_evaluate_decides_on_the_timeline_after_an_event(any_service: Service) -
     assert service.intake(claim).status_code == 201
     before = _evaluate(service).json()["decision"]
     assert _evaluate(service).json()["decision"] == before  # the cached parse, same answer
-    assert _stopped_by(before, "claim_decided") == []
 
     added = service.client.post(
-        f"/claims/{CLAIM_ID}/events", json=DECIDED, headers=service.auth("adjuster")
+        f"/claims/{CLAIM_ID}/events", json=REQUESTED, headers=service.auth("adjuster")
     )
     assert added.status_code == 201, added.text
+    index = added.json()["index"]
 
     answer = _evaluate(service).json()
     after = answer["decision"]
-    claim["events"].append(DECIDED)
-    assert after == _engine_decision(service, claim)
-    assert after != before
-    assert _stopped_by(after, "claim_decided")  # the new event stopped a clock
     audited = service.client.get(
         f"/audit/events/{answer['event_id']}", headers=service.auth("auditor")
     ).json()
-    assert audited["payload"]["claim"]["events"][-1]["type"] == "claim_decided"
+    stored = audited["payload"]["claim"]  # the claim the decision was made on
+    assert stored["events"][index]["type"] == "documents_requested"
+    assert after == _engine_decision(service, stored)
+    assert after != before
+    assert _moved_by(after, index)  # the new event moved a clock
 
 
 def test_claims_with_the_same_timeline_do_not_share_an_identity(service: Service) -> None:

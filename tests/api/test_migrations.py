@@ -77,7 +77,7 @@ def test_fresh_upgrade_is_idempotent_and_matches_the_models(engine: Engine) -> N
     audit_db.upgrade(engine)
     migrations.upgrade(engine)
     migrations.upgrade(engine)  # nothing left to do: no error, nothing changes
-    assert migrations.current_revision(engine) == "0005"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0003"  # the two histories are separate
     assert API_TABLES | {"api_alembic_version", "alembic_version"} <= _tables(engine)
     assert _differences(engine) == []
@@ -87,7 +87,7 @@ def test_the_histories_do_not_depend_on_each_other(engine: Engine) -> None:
     migrations.upgrade(engine)  # without the audit tables
     assert "audit_event" not in _tables(engine)
     audit_db.upgrade(engine)
-    assert migrations.current_revision(engine) == "0005"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0003"
 
 
@@ -98,7 +98,7 @@ def test_a_claim_record_made_by_create_all_is_adopted(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(claim_table().insert().values(**ROW))
     migrations.upgrade(engine)
-    assert migrations.current_revision(engine) == "0005"
+    assert migrations.current_revision(engine) == "0006"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT claim_id FROM claim_record")).scalars().all() == [
             "CLM-OLD-1"
@@ -162,7 +162,7 @@ def test_claims_db_upgrade_runs_both_histories(
             assert result.stdout == "ok: database at revision head\n"
     finally:
         get_settings.cache_clear()
-    assert migrations.current_revision(engine) == "0005"
+    assert migrations.current_revision(engine) == "0006"
     assert audit_db.current_revision(engine) == "0003"
 
 

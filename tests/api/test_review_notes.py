@@ -59,7 +59,9 @@ def test_note_on_the_latest_decision_is_audited(any_service: Service) -> None:
         verifier_key=service.state.audit.verifier_key(),
         origin=service.state.audit.origin,
     )
-    assert report.ok and report.events_checked == 2
+    # intake, the decision and its life (rules_decision_made, claim_decided, amount_agreed),
+    # the note
+    assert report.ok and report.events_checked == 6
 
 
 def test_language_and_body_validation(service: Service) -> None:

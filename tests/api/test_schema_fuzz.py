@@ -46,7 +46,22 @@ EXAMPLES = 15  # fuzzing cases per operation and role
 #: up) and, for both, the timeline checks of the ruleset the claim is routed to (its event
 #: types, clocks stopped after they started). A schema-valid body is rightly refused there
 #: with a 422 problem naming the path. Every other check still runs on them.
-LENIENT_SCHEMA = {"POST /claims", "POST /claims/{claim_id}/events"}
+#: The claim's life is refused likewise on what the claim's state says at that moment: an
+#: If-Match that is not the current ETag or decision (428/412/409), a line's bound, what is
+#: left to pay, the ruleset's lifecycle rules, an override already waiting (422/409).
+LENIENT_SCHEMA = {
+    "POST /claims",
+    "POST /claims/{claim_id}/events",
+    "PATCH /claims/{claim_id}",
+    "POST /claims/{claim_id}/documents",
+    "POST /claims/{claim_id}/events/{index}/void",
+    "POST /claims/{claim_id}/override",
+    "POST /claims/{claim_id}/overrides",
+    "POST /claims/{claim_id}/overrides/{override_id}/approve",
+    "POST /claims/{claim_id}/overrides/{override_id}/reject",
+    "POST /claims/{claim_id}/payments",
+    "POST /claims/{claim_id}/appeals",
+}
 
 
 def _seed(service: Service) -> dict[str, str]:

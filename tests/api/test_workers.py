@@ -7,10 +7,16 @@ taken in by one worker and then evaluated a few times, alternately by both, so t
 and evaluations on both workers overlap. Afterwards: every evaluate
 answered 200 with an event id, each claim's decision history lists exactly the decisions
 made, and the whole audit trail verifies (hash chain, sequence, signed checkpoints).
+
+Then the claim's life under races: amendments carrying the same ETag and overrides naming the
+same decision, sent at once to both workers: exactly one of each succeeds, the others get 412
+/ 409, every acknowledged write is in the trail, and each claim's stored state is what its
+trail folds to.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -23,8 +29,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from api.auth import TokenService
+from api.claim_states.store import rebuild_states
 from audit.batch_tags import generate_batch_key
 from audit.checkpoint import generate_key
 from audit.db import create_engine
@@ -160,5 +168,83 @@ def test_two_workers_lose_no_decision(workers: tuple[list[str], str], pg_url: st
     finally:
         engine.dispose()
     assert report.ok, report
-    assert report.events_checked == CLAIMS * EVALUATIONS
+    # per claim: the intake; each decision with its rules_decision_made; the first one's
+    # claim_decided and amount_agreed on the timeline (the later ones decide the same)
+    assert report.events_checked == CLAIMS * (1 + 2 * EVALUATIONS + 2)
     assert report.checkpoints_checked >= 1  # signed by the workers (every 5 events)
+
+
+RACERS = 6  # concurrent requests carrying the same ETag or decision id
+RACED = 4  # claims raced on
+
+
+def test_two_workers_let_one_change_win(workers: tuple[list[str], str], pg_url: str) -> None:
+    urls, verifier = workers
+    tokens = TokenService(SECRET)
+    adjuster = {"Authorization": f"Bearer {tokens.issue(role='adjuster', sub='w-adjuster')}"}
+    clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+    acknowledged: list[str] = []
+    try:
+        for i in range(RACED):
+            claim_id = f"CLM-RACE-{i:02d}"
+            taken = clients[0].post(
+                "/claims", json=example_claim(claim_id=claim_id), headers=adjuster
+            )
+            assert taken.status_code == 201, taken.text
+            decided = clients[1].post(f"/claims/{claim_id}/evaluate", headers=adjuster)
+            assert decided.status_code == 200, decided.text
+            etag = clients[0].get(f"/claims/{claim_id}", headers=adjuster).headers["ETag"]
+
+            def amend(n: int, claim_id: str = claim_id, etag: str = etag) -> httpx.Response:
+                return clients[n % 2].patch(
+                    f"/claims/{claim_id}",
+                    content=json.dumps({"policy": {"deductible": f"{5000 + n}.00"}}),
+                    headers={
+                        **adjuster,
+                        "Content-Type": "application/merge-patch+json",
+                        "If-Match": etag,
+                    },
+                )
+
+            with ThreadPoolExecutor(max_workers=RACERS) as pool:
+                amended = list(pool.map(amend, range(RACERS)))
+            codes = sorted(r.status_code for r in amended)
+            assert codes == [200] + [412] * (RACERS - 1), [r.text for r in amended]
+            winner = next(r.json() for r in amended if r.status_code == 200)
+            acknowledged += winner["recorded"]
+
+            decision_id = decided.json()["event_id"]
+
+            def override(n: int, claim_id: str = claim_id, named: str = decision_id) -> Any:
+                return clients[n % 2].post(
+                    f"/claims/{claim_id}/overrides",
+                    json={"outcome": "partial", "total": f"{3000 + n}.00",
+                          "reason": "the second invoice is a duplicate"},
+                    headers={**adjuster, "If-Match": named},
+                )  # fmt: skip
+
+            with ThreadPoolExecutor(max_workers=RACERS) as pool:
+                overridden = list(pool.map(override, range(RACERS)))
+            codes = sorted(r.status_code for r in overridden)
+            assert codes == [201] + [409] * (RACERS - 1), [r.text for r in overridden]
+            won = next(r.json() for r in overridden if r.status_code == 201)
+            acknowledged += won["recorded"]
+            state = clients[1].get(f"/claims/{claim_id}", headers=adjuster).json()["state"]
+            assert state["version"] == 2
+            assert state["decision"]["decision_id"] == won["override_id"]
+            assert [o["status"] for o in state["overrides"]] == ["effective"]
+    finally:
+        for client in clients:
+            client.close()
+
+    engine = create_engine(pg_url)
+    try:
+        report = verify_store(engine, verifier_key=verifier, origin=ORIGIN)
+        with engine.connect() as conn:
+            stored = set(conn.execute(text("SELECT event_id FROM audit_event")).scalars())
+        checked, differences = rebuild_states(engine)
+    finally:
+        engine.dispose()
+    assert report.ok, report
+    assert set(acknowledged) <= stored  # nothing acknowledged is lost
+    assert checked == RACED and differences == []

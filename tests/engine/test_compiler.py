@@ -71,7 +71,7 @@ def test_bundled_ruleset_compiles_without_errors(root: Path) -> None:
 def test_cn_health_has_its_rules_tables_and_benefit_steps() -> None:
     ir = compile_ruleset(REPO / "rulesets" / "cn-health")
 
-    assert len(ir.rules) == 29
+    assert len(ir.rules) == 30
     assert {t.id for t in ir.tables} == {
         "required_documents", "coinsurance_factor", "typical_cost", "benefit_schedule",
         "per_visit_limit",

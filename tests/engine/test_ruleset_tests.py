@@ -61,9 +61,9 @@ def test_cn_health_cases_pass_on_both_backends_with_full_rule_coverage() -> None
     assert report.passed >= 30
     assert report.uncovered == [], failure_text(report)
     lifecycle = [r for r in report.rule_ids if r.startswith("lifecycle:")]
-    assert len(report.covered) == report.total_rules == 31 + len(lifecycle) == 40
+    assert len(report.covered) == report.total_rules == 32 + len(lifecycle) == 41
     assert report.always_applied == []  # every rule was also seen not applying
-    assert "rule coverage: 40/40 (100%)" in report.lines()
+    assert "rule coverage: 41/41 (100%)" in report.lines()
     assert "cn-health: " + f"{report.passed} passed, 0 failed" in report.lines()
 
 
@@ -72,7 +72,7 @@ def test_cli_rules_test_prints_the_report_and_exits_zero() -> None:
 
     assert result.exit_code == 0, result.output
     assert re.search(r"^cn-health: \d+ passed, 0 failed$", result.output, re.MULTILINE)
-    assert "rule coverage: 40/40 (100%)" in result.output
+    assert "rule coverage: 41/41 (100%)" in result.output
 
 
 # ---------------------------------------------------------------- the runner catches mistakes
@@ -223,11 +223,12 @@ def test_patch_is_a_merge_patch_and_cases_do_not_leak_into_each_other(tmp_path: 
           expect:
             outcome: deny
             fired: [policy_status_on_loss_date, excluded_service, paid_by_others,
-                    deductible_applies, coinsurance_applies]
+                    deductible_applies, coinsurance_applies, older_member_priority]
         - name: the next case starts from the untouched base
           expect:
             outcome: approve
-            reasons: [COST-COINSURANCE, COST-COINSURANCE, COST-DEDUCTIBLE, COST-OFFSET, COST-OFFSET]
+            reasons: [COST-COINSURANCE, COST-COINSURANCE, COST-DEDUCTIBLE, COST-OFFSET, COST-OFFSET,
+                      SVC-OLDER-PRIORITY]
         """,
     )
 
@@ -250,12 +251,12 @@ def test_coverage_counts_rules_that_applied(tmp_path: Path) -> None:
     assert report.failed == 0, failure_text(report)
     assert report.covered == [
         "policy_status_on_loss_date", "paid_by_others", "deductible_applies",
-        "coinsurance_applies", "annual_limit",
+        "coinsurance_applies", "older_member_priority", "annual_limit",
     ]  # fmt: skip
-    assert report.total_rules == 40  # 31 rules and steps, 9 lifecycle rules
+    assert report.total_rules == 41  # 32 rules and steps, 9 lifecycle rules
     assert "waiting_period" in report.uncovered
     assert "lifecycle:received_once" in report.uncovered
-    assert "rule coverage: 5/40 (12%)" in report.lines()
+    assert "rule coverage: 6/41 (14%)" in report.lines()
 
 
 def test_invalid_yaml_is_reported_not_raised(tmp_path: Path) -> None:

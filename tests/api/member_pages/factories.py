@@ -1,9 +1,7 @@
 """Plain ``make_*`` helpers of the member-page tests: claims in every state, signed in.
 
-States are produced as the engine folds them: the service's own endpoints for intake and
-rules decisions, and lifecycle events appended to the audit trail under their ``kind``
-(payments, appeals, an override waiting for a second person), as the claim-life API
-records them.
+States are produced through the service's own endpoints: intake, rules decisions, and the
+claim-life endpoints (a payment, an appeal, an override waiting for a second person).
 """
 
 from __future__ import annotations
@@ -16,16 +14,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from audit.store import append_event
-from engine.lifecycle.events import (
-    AppealReceived,
-    LinePayable,
-    OverridePlan,
-    OverrideProposed,
-    OverrideRequest,
-    Payment,
-    PaymentRecorded,
-)
 from tests.api.conftest import Service
 from tests.engine.factories import REPO
 
@@ -67,58 +55,51 @@ def make_claim(service: Service, claim: dict[str, Any]) -> str:
     return claim_id
 
 
-def record(service: Service, claim_id: str, event: Any) -> None:
-    """Append a lifecycle event to the audit trail as the claim-life API stores it."""
-    append_event(
-        service.state.engine,
-        event_type=event.kind,
-        claim_id=claim_id,
-        payload=event.model_dump(mode="json", exclude={"at", "actor", "ref", "kind"}),
-        actor=event.actor,
-        occurred_at=event.at,
-        config=service.state.audit,
+def _now() -> str:
+    # a payment follows the amount agreed when the claim was decided (recorded now)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _change(service: Service, claim_id: str, path: str, body: Any, **headers: str) -> None:
+    response = service.client.post(
+        f"/claims/{claim_id}{path}", json=body, headers={**service.auth("adjuster"), **headers}
     )
+    assert response.status_code < 300, response.text
 
 
 def payable_of(service: Service, claim_id: str) -> Decimal:
-    found = service.client.get(f"/claims/{claim_id}/decisions", headers=service.auth("auditor"))
-    return Decimal(found.json()["decisions"][-1]["amounts"]["payable"])
+    found = service.client.get(f"/claims/{claim_id}", headers=service.auth("adjuster"))
+    return Decimal(found.json()["state"]["payable"])
 
 
 def make_state(service: Service, state: str) -> str:
-    """A claim of :data:`MEMBER` in ``state`` (a key of :data:`SAMPLES`)."""
+    """A claim of :data:`MEMBER` in ``state`` (a key of :data:`SAMPLES`), through the
+    claim-life endpoints."""
     claim_id = make_claim(service, sample(state))
-    at = NOW + dt.timedelta(hours=1)
     if state == "paid":
-        payment = Payment(
-            payment_id="PAY-1",
-            amount=payable_of(service, claim_id),
-            paid_at=at,
-            reference="BANK-REF-1",
-            kind="final",
-        )
-        record(service, claim_id, PaymentRecorded(payment=payment, at=at, actor="adjuster:a"))
+        payment = {
+            "amount": f"{payable_of(service, claim_id):.2f}",
+            "paid_at": _now(),
+            "reference": "BANK-REF-1",
+            "kind": "final",
+        }
+        _change(service, claim_id, "/payments", payment)
     elif state == "appealed":
-        record(service, claim_id, AppealReceived(reason="disagree", at=at, actor="member:m"))
+        _change(service, claim_id, "/appeals", {"reason": "disagree"})
     elif state == "awaiting_approval":
+        override = {
+            "outcome": "approve",
+            "total": f"{payable_of(service, claim_id) + 100:.2f}",
+            "reason": "pays more than the rules",
+        }
         decision_id = _latest_decision_id(service, claim_id)
-        plan = OverridePlan(
-            override_id="OVR-1",
-            request=OverrideRequest(
-                overrides=decision_id, outcome="approve", total=Decimal("100.00"), reason="r"
-            ),
-            lines=(LinePayable(line_id=1, payable=Decimal("100.00")),),
-            payable=Decimal("100.00"),
-            needs_approval=True,
-            approval_reasons=("pays more than the rules",),
-        )
-        record(service, claim_id, OverrideProposed(override=plan, at=at, actor="adjuster:a"))
+        _change(service, claim_id, "/overrides", override, **{"If-Match": decision_id})
     return claim_id
 
 
 def _latest_decision_id(service: Service, claim_id: str) -> str:
-    found = service.client.get(f"/claims/{claim_id}/decisions", headers=service.auth("auditor"))
-    return str(found.json()["decisions"][-1]["event_id"])
+    found = service.client.get(f"/claims/{claim_id}", headers=service.auth("adjuster"))
+    return str(found.json()["state"]["decision"]["decision_id"])
 
 
 def fix_clock(service: Service, now: dt.datetime = NOW) -> None:
