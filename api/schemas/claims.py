@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from api.claim_states.schemas import StateView
 from api.schemas.common import ANSWER
 from engine.claim import Claim
+from engine.lifecycle import Status
 
 __all__ = ["EventAdded", "MemberClaim", "MemberClaims", "StoredClaim"]
 
@@ -30,6 +31,7 @@ class EventAdded(BaseModel):
     claim_id: str
     index: int = Field(ge=0, description="the new event's index in the claim's events")
     events: int = Field(ge=1, description="how many events the timeline now holds")
+    status: Status = Field(description="the claim's status after the event")
 
 
 class MemberClaim(BaseModel):

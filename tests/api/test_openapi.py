@@ -125,7 +125,7 @@ def test_a_generated_client_reads_the_claims_and_real_answers_without_loss(
     claim_id, member = reference["claim_id"], reference["member"]["member_id"]
     get, post = service.client.get, service.client.post
     _round_trip(models, "Claim", _json(service.intake(reference), 201))
-    _round_trip(models, "Claim", _json(get(f"/claims/{claim_id}", headers=staff)))
+    _round_trip(models, "StoredClaim", _json(get(f"/claims/{claim_id}", headers=staff)))
     evaluated = _json(post(f"/claims/{claim_id}/evaluate", params={"as_of": AS_OF}, headers=staff))
     _round_trip(models, "Evaluated", evaluated)
     override = {"outcome": "approve", "reason": "checked by phone with the hospital"}

@@ -160,7 +160,9 @@ def test_access_log_names_the_made_request_id_and_unmatched_route(
 def test_unhandled_error_is_a_500_problem_with_the_request_id(
     service: Service, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(service.state.claims, "claim", lambda *_a, **_k: _boom())
+    import api.claim_states.operations as life_ops
+
+    monkeypatch.setattr(life_ops, "decide", lambda *_a, **_k: _boom())
     with caplog.at_level(logging.INFO, logger="claims.api.access"):
         response = service.client.post(
             "/claims/CLM-X/evaluate",
