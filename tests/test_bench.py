@@ -6,10 +6,13 @@ matches the same (rule, line) pairs as the engine's trace.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # bench/ is not an installed package
@@ -31,10 +34,17 @@ from bench.engine import (  # noqa: E402
     zen_inside_ns,
     zen_matches,
 )
-from engine.claim import id_number_checksum_valid, load_claim  # noqa: E402
+from engine.claim import Claim, id_number_checksum_valid, load_claim  # noqa: E402
 from engine.evaluate import evaluate, load_program  # noqa: E402
+from engine.ruleset_tests import run_ruleset_tests  # noqa: E402
+from tests.engine.test_backends import PROPERTY, claims, for_ruleset  # noqa: E402
 
-CROSS_CHECK_CLAIMS = 40  # the first 34 claims of seed 7 already match every cn-health rule
+# the first 104 claims of seed 7 match every rule of cn-health 1.1.0 (the last to match:
+# emergency care at a non-designated provider, claim 104)
+CROSS_CHECK_CLAIMS = 120
+
+
+_ZEN = load_zen()
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +82,36 @@ def test_zen_matches_the_engine_trace(program) -> None:
         assert ours == zen_matches(decision.evaluate(zen_input(program.facts(claim, AS_OF))))
         matched |= {rule_id for rule_id, _ in ours}
     assert matched == {compiled.rule.id for compiled in program.rules}
+
+
+def test_zen_matches_the_engine_on_every_claim_of_the_yaml_tests(program) -> None:
+    """The rule author's own boundary cases (day 180, paid exactly the net amount, a status
+    that took effect the day of the loss, ...) are where a hand-written JDM slips."""
+    seen: list[tuple[Claim, dt.datetime]] = []
+    report = run_ruleset_tests(
+        program, RULESET, backend="native", observer=lambda c, at: seen.append((c, at))
+    )
+    assert report.problems == [] and len(seen) > 50
+    differ = []
+    for claim, as_of in seen:
+        ours = engine_matches(evaluate(program, claim, as_of=as_of, backend="native"))
+        theirs = zen_matches(_ZEN.evaluate(zen_input(program.facts(claim, as_of))))
+        if ours != theirs:
+            differ.append((claim.claim_id, sorted(ours ^ theirs, key=str)))
+    assert differ == []
+
+
+@settings(PROPERTY, max_examples=60)  # the suite runs on a shared 2-core machine
+@given(case=claims())
+def test_zen_matches_the_engine_on_any_claim(
+    program, case: tuple[dict[str, Any], dt.datetime]
+) -> None:
+    """Beyond the corpus: boundary amounts, payment ratios, status dates, partial proof of
+    explanation, prior payments, members of every age (the backends' claim strategy)."""
+    raw, as_of = case
+    claim = load_claim(for_ruleset(program, raw))
+    ours = engine_matches(evaluate(program, claim, as_of=as_of, backend="native"))
+    assert zen_matches(_ZEN.evaluate(zen_input(program.facts(claim, as_of)))) == ours
 
 
 def test_cross_check_reports_a_disagreement(program, tmp_path) -> None:
