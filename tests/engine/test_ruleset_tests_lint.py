@@ -171,6 +171,11 @@ def _containers(value: Any, found: list[Any]) -> list[Any]:
     return found
 
 
+def _junk(draw: st.DrawFn) -> Any:
+    # a copy: a later mutation must never change the list or dict JUNK itself holds
+    return json.loads(json.dumps(draw(JUNK)))
+
+
 @st.composite
 def mutated(draw: st.DrawFn) -> Any:
     data = json.loads(json.dumps(as_json(SAMPLE)))
@@ -181,11 +186,11 @@ def mutated(draw: st.DrawFn) -> Any:
             if draw(st.booleans()):
                 del target[key]
             else:
-                target[key] = draw(JUNK)
+                target[key] = _junk(draw)
         elif isinstance(target, dict):
-            target[draw(KEYS)] = draw(JUNK)
+            target[draw(KEYS)] = _junk(draw)
         elif target:
-            target[draw(st.integers(0, len(target) - 1))] = draw(JUNK)
+            target[draw(st.integers(0, len(target) - 1))] = _junk(draw)
     return data
 
 
