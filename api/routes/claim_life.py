@@ -199,7 +199,9 @@ def propose_override(
     return answer(written, claim_id, response)
 
 
-OverrideId = Annotated[str, Path(min_length=1, max_length=64)]
+OverrideId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^\S+$", description="the override id")
+]
 
 
 @router.post(
