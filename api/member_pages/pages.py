@@ -125,28 +125,29 @@ async def sign_out(request: Request, state: State) -> Response:
     return response
 
 
-@router.post("/language")
-async def language(request: Request, state: State) -> Response:
+async def _remembered(
+    request: Request, state: State, cookie: str, field: str, on: str, off: str
+) -> Response:
+    """A checked form that sets a remembered choice (``on`` when ``field`` says so) and goes
+    back to ``next``."""
     page = Page(request, state)
     form = await _form(request)
     refused = _checked(page, form)
     if refused is not None:
         return refused
     response = page.redirect(form.get("next"))
-    page.remember(response, LANG_COOKIE, "en" if form.get("lang") == "en" else "zh")
+    page.remember(response, cookie, on if form.get(field) == on else off)
     return response
+
+
+@router.post("/language")
+async def language(request: Request, state: State) -> Response:
+    return await _remembered(request, state, LANG_COOKIE, "lang", "en", "zh")
 
 
 @router.post("/print")
 async def large_print(request: Request, state: State) -> Response:
-    page = Page(request, state)
-    form = await _form(request)
-    refused = _checked(page, form)
-    if refused is not None:
-        return refused
-    response = page.redirect(form.get("next"))
-    page.remember(response, LARGE_COOKIE, "1" if form.get("large") == "1" else "0")
-    return response
+    return await _remembered(request, state, LARGE_COOKIE, "large", "1", "0")
 
 
 def _member_claim(page: Page, claim_id: str) -> MemberClaim | Response:
